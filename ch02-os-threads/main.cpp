@@ -1,0 +1,64 @@
+// ch02-os-threads: three OS threads that sleep, print, and are joined.
+//
+// The book's first look at concurrency: each std::thread is a real thread the OS creates
+// and schedules. Thread 1 sleeps 200 ms; thread 2 sleeps 100 ms and then starts thread 3,
+// which sleeps 50 ms; thread 2 joins thread 3 and the main thread joins threads 1 and 2.
+// Because they sleep at the same time, the program ends after about 200 ms, not 350 ms,
+// and the lines come out in the order the sleeps end, not the order the code is written.
+//
+// Usage:    ch02-os-threads
+// Platform: any OS with threads (Linux, macOS, Windows).
+//
+// What to watch for: "The long running tasks finish last!" is written first in the code
+// but printed last.
+#include <chrono>
+#include <iostream>
+#include <string_view>
+#include <syncstream>
+#include <system_error>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+// Each line goes out whole, even when two threads print at once: std::osyncstream
+// collects the line and writes it to std::cout in one piece.
+void print_line(std::string_view line) {
+    std::osyncstream(std::cout) << line << std::endl;
+}
+
+int run() {
+    print_line("So, we start the program here!");
+
+    std::thread long_running([] {
+        std::this_thread::sleep_for(200ms);
+        print_line("The long running tasks finish last!");
+    });
+
+    std::thread chained([] {
+        std::this_thread::sleep_for(100ms);
+        print_line("We can chain callbacks...");
+        std::thread next([] {
+            std::this_thread::sleep_for(50ms);
+            print_line("...like this!");
+        });
+        next.join();  // A thread can wait for a thread it started.
+    });
+
+    print_line("The tasks run concurrently!");
+
+    // Joining waits for each thread to end; a std::thread still joinable when it is
+    // destroyed ends the whole program (std::terminate).
+    long_running.join();
+    chained.join();
+    return 0;
+}
+
+int main() {
+    try {
+        return run();
+    } catch (const std::system_error& error) {
+        // std::thread reports an OS failure (no more threads, no memory) by throwing.
+        std::cerr << "cannot start a thread: " << error.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,41 @@
+// ch03-raw-syscalls: print a line with a raw system call and no libc at all.
+//
+// A program asks the OS for everything it cannot do itself, such as writing to the
+// terminal, with a system call: it puts a call number and the arguments in registers,
+// executes one special instruction (`syscall` on x86-64, `svc` on ARM64), and the CPU
+// switches to the kernel. Normally libc does this for us; here we do it by hand.
+// This file is the same on every platform; the assembly is in raw_write_<platform>.cpp.
+//
+// Usage:    ch03-raw-syscalls
+// Platform: Linux x86-64 and ARM64, macOS x86-64 and ARM64. On Windows it explains why it
+//           cannot work (Windows has no stable system call numbers) and exits non-zero.
+//
+// What to watch for: the line appears although the program never calls printf or write;
+// `nm -D --undefined-only ch03-raw-syscalls` shows no `write` (the build tests that).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "raw_write.h"
+
+int main() {
+    const char message[] = "Hello world from raw syscall!\n";
+    const unsigned long length = sizeof message - 1;  // without the terminating '\0'
+
+    // A write may take fewer bytes than asked (a full pipe, a signal): go on from there.
+    unsigned long written = 0;
+    while (written < length) {
+        const long result = raw_write(1, message + written, length - written);  // 1 = stdout
+        if (result == -EINTR) {
+            continue;  // Interrupted before anything was written: ask again.
+        }
+        if (result < 0) {
+            // The error path may use libc: what matters is that the message did not.
+            std::fprintf(stderr, "raw write failed: %s\n",
+                         std::strerror(static_cast<int>(-result)));
+            return 1;
+        }
+        written += static_cast<unsigned long>(result);
+    }
+    return 0;
+}

@@ -1,0 +1,196 @@
+# The few CMake helpers every example shares: which platform we build for, the warning
+# flags, the host tools the tests run on the build machine, and how an example's test is
+# declared. Nothing here is needed to read an example: its own CMakeLists.txt says which
+# platform it needs and what its test expects.
+
+# Warnings on everywhere; errors where WORKSPACE_WERROR is on (the default when the CI
+# environment variable is set, as it is in .ci/run).
+function(workspace_set_warnings)
+  if(DEFINED ENV{CI} AND NOT "$ENV{CI}" STREQUAL "" AND NOT "$ENV{CI}" STREQUAL "false")
+    set(werror_default ON)
+  else()
+    set(werror_default OFF)
+  endif()
+  option(WORKSPACE_WERROR "Treat compiler warnings as errors" ${werror_default})
+  if(MSVC)
+    add_compile_options(/W4 /permissive- /utf-8)
+    if(WORKSPACE_WERROR)
+      add_compile_options(/WX)
+    endif()
+  else()
+    add_compile_options(-Wall -Wextra -Wpedantic)
+    if(WORKSPACE_WERROR)
+      add_compile_options(-Werror)
+    endif()
+  endif()
+endfunction()
+
+# Sets WORKSPACE_OS (linux, macos, windows, freebsd, ...) and WORKSPACE_CPU (x86_64,
+# aarch64, or what CMake reports) for the platform the examples are built for.
+macro(workspace_detect_target)
+  if(WIN32)
+    set(WORKSPACE_OS windows)
+  elseif(APPLE)
+    set(WORKSPACE_OS macos)
+  else()
+    string(TOLOWER "${CMAKE_SYSTEM_NAME}" WORKSPACE_OS)
+  endif()
+  string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" WORKSPACE_CPU)
+  if(WORKSPACE_CPU MATCHES "^(x86_64|amd64|x64)$")
+    set(WORKSPACE_CPU x86_64)
+  elseif(WORKSPACE_CPU MATCHES "^(aarch64|arm64)$")
+    set(WORKSPACE_CPU aarch64)
+  endif()
+  if(CMAKE_CROSSCOMPILING_EMULATOR)
+    set(WORKSPACE_EMULATOR_NOTE ", tests run under ${CMAKE_CROSSCOMPILING_EMULATOR}")
+  else()
+    set(WORKSPACE_EMULATOR_NOTE "")
+  endif()
+endmacro()
+
+# An example that cannot exist on this platform says so at configure time, in one line.
+function(workspace_skip example reason)
+  message(STATUS "Skipping ${example}: ${reason}")
+endfunction()
+
+# Standalone Asio (header only) for the delay server. Sets ASIO_INCLUDE_DIR, or leaves it
+# NOTFOUND. The host's headers are searched even when the examples are cross-compiled.
+function(workspace_find_asio)
+  find_path(ASIO_INCLUDE_DIR asio.hpp NO_CMAKE_FIND_ROOT_PATH
+            DOC "Directory holding standalone Asio's asio.hpp")
+endfunction()
+
+# The host tools: tools/expect-output (runs a program and checks what it printed and how
+# it ended), tools/with-delayserver (starts a delay server on a free port for one program)
+# and delayserver/. They run on the build machine: in a native build they are ordinary
+# targets; in a cross build (Windows under Wine, ARM64 under QEMU) they are built for the
+# host by a nested native build, so the tests still run them natively.
+#
+# Sets WORKSPACE_EXPECT_OUTPUT, WORKSPACE_WITH_DELAYSERVER and WORKSPACE_DELAYSERVER (paths
+# or generator expressions), and WORKSPACE_HAVE_DELAYSERVER.
+macro(workspace_add_host_tools)
+  workspace_find_asio()
+  if(ASIO_INCLUDE_DIR)
+    set(WORKSPACE_HAVE_DELAYSERVER ON)
+  else()
+    set(WORKSPACE_HAVE_DELAYSERVER OFF)
+    workspace_skip(delayserver "standalone Asio not found; install it (Debian/Ubuntu: "
+                   "apt-get install libasio-dev; macOS: brew install asio), or run ./run-tests, "
+                   "which does")
+  endif()
+  if(NOT CMAKE_CROSSCOMPILING)
+    add_subdirectory(tools)
+    if(WORKSPACE_HAVE_DELAYSERVER AND EXISTS ${PROJECT_SOURCE_DIR}/delayserver/CMakeLists.txt)  # TEMP
+      add_subdirectory(delayserver)
+    endif()
+    set(WORKSPACE_EXPECT_OUTPUT $<TARGET_FILE:expect-output>)
+    set(WORKSPACE_WITH_DELAYSERVER $<TARGET_FILE:with-delayserver>)
+    set(WORKSPACE_DELAYSERVER $<TARGET_FILE:delayserver>)
+  else()
+    include(ExternalProject)
+    set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
+    ExternalProject_Add(host-tools
+      SOURCE_DIR ${PROJECT_SOURCE_DIR}/cmake/host-tools
+      BINARY_DIR ${host_dir}
+      CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DWORKSPACE_WERROR=${WORKSPACE_WERROR}
+                 -DASIO_INCLUDE_DIR=${ASIO_INCLUDE_DIR}
+      INSTALL_COMMAND ""
+      BUILD_ALWAYS ON
+      USES_TERMINAL_BUILD ON)
+    set(WORKSPACE_EXPECT_OUTPUT ${host_dir}/tools/expect-output)
+    set(WORKSPACE_WITH_DELAYSERVER ${host_dir}/tools/with-delayserver)
+    set(WORKSPACE_DELAYSERVER ${host_dir}/delayserver/delayserver)
+  endif()
+endmacro()
+
+# Declares one test of an example: runs it (under the cross-compiling emulator, if any)
+# through tools/expect-output, which compares its standard output line by line with
+# EXPECTED and checks how the process ended.
+#
+#   workspace_example_test(NAME <test> TARGET <target> EXPECTED <file>
+#       [README <README.md> BLOCK <name>]   also check the README's output block <name>
+#       [EXIT <code> | SIGNAL <name>]       how it must end (default: exit code 0)
+#       [STDERR <regex>]                    stderr must contain a match (repeatable)
+#       [WITH_DELAYSERVER]                  run it with a delay server on a free port;
+#                                           "{address}" in ARGS becomes host:port
+#       [TIMEOUT <seconds>] [ARGS <arg>...])
+function(workspace_example_test)
+  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER"
+                        "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT" "STDERR;ARGS")
+  if(NOT test_TIMEOUT)
+    set(test_TIMEOUT 60)
+  endif()
+  set(command ${WORKSPACE_EXPECT_OUTPUT} --expected ${CMAKE_CURRENT_SOURCE_DIR}/${test_EXPECTED}
+              --timeout ${test_TIMEOUT})
+  if(test_README)
+    list(APPEND command --readme ${CMAKE_CURRENT_SOURCE_DIR}/${test_README} --block ${test_BLOCK})
+  endif()
+  if(test_SIGNAL)
+    list(APPEND command --signal ${test_SIGNAL})
+  elseif(DEFINED test_EXIT)
+    list(APPEND command --exit ${test_EXIT})
+  endif()
+  foreach(pattern IN LISTS test_STDERR)
+    list(APPEND command --stderr ${pattern})
+  endforeach()
+  list(APPEND command --)
+  if(test_WITH_DELAYSERVER)
+    if(NOT WORKSPACE_HAVE_DELAYSERVER)
+      workspace_skip(${test_NAME} "needs the delay server, which needs standalone Asio")
+      return()
+    endif()
+    list(APPEND command ${WORKSPACE_WITH_DELAYSERVER} --server ${WORKSPACE_DELAYSERVER} --)
+  endif()
+  list(APPEND command ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${test_TARGET}> ${test_ARGS})
+  add_test(NAME ${test_NAME} COMMAND ${command})
+  set_tests_properties(${test_NAME} PROPERTIES TIMEOUT ${test_TIMEOUT} LABELS examples)
+  if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
+    # The Wine prefix is made once per run by the wine-prefix fixture (see below); without
+    # it, the first Wine test of a parallel run would race the others to create it.
+    set_tests_properties(${test_NAME} PROPERTIES FIXTURES_REQUIRED wine-prefix)
+  endif()
+endfunction()
+
+# A run-<example> target per example: `cmake --build --preset default --target
+# run-ch02-os-threads` builds it and runs it in the terminal.
+function(workspace_add_run_target target)
+  add_custom_target(run-${target}
+    COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${target}> ${ARGN}
+    DEPENDS ${target} USES_TERMINAL
+    COMMENT "Running ${target}")
+endfunction()
+
+# Checks every C++ source of the workspace against .clang-format (as a test, so the
+# README's test command checks the house style too).
+function(workspace_add_format_check)
+  if(CMAKE_CROSSCOMPILING)
+    return() # The sources are the same in every build; the native build checks them.
+  endif()
+  find_program(CLANG_FORMAT NAMES clang-format clang-format-14 clang-format-15 clang-format-16)
+  if(NOT CLANG_FORMAT)
+    workspace_skip(format-check "clang-format not found (apt-get install clang-format)")
+    return()
+  endif()
+  add_test(NAME format-check
+           COMMAND ${CMAKE_COMMAND} -DCLANG_FORMAT=${CLANG_FORMAT}
+                   -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -P ${PROJECT_SOURCE_DIR}/cmake/check-format.cmake)
+endfunction()
+
+# Checks which symbols a program imports from shared libraries (nm -D --undefined-only):
+# SYMBOL must be PRESENT in, or ABSENT from, the imports of TARGET.
+function(workspace_imports_test)
+  cmake_parse_arguments(PARSE_ARGV 0 test "PRESENT;ABSENT" "NAME;TARGET;SYMBOL" "")
+  if(NOT CMAKE_NM)
+    workspace_skip(${test_NAME} "no nm found to list the program's imports")
+    return()
+  endif()
+  if(test_PRESENT)
+    set(expect PRESENT)
+  else()
+    set(expect ABSENT)
+  endif()
+  add_test(NAME ${test_NAME}
+           COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DPROGRAM=$<TARGET_FILE:${test_TARGET}>
+                   -DSYMBOL=${test_SYMBOL} -DEXPECT=${expect}
+                   -P ${PROJECT_SOURCE_DIR}/cmake/check-imports.cmake)
+endfunction()

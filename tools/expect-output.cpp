@@ -1,0 +1,402 @@
+// tools/expect-output: run a program and check what it printed and how it ended.
+//
+// Every example test goes through this checker. It runs the command given after `--`,
+// captures its standard output and standard error, and then checks:
+//   - standard output, line by line, against an expected-output file;
+//   - optionally, the README's output block of the same name, against the same file, so
+//     the output a README shows is proven to be the output the program prints;
+//   - how the process ended: an exit code (default 0) or a signal such as SIGSEGV;
+//   - optionally, that standard error contains a match for a pattern.
+//
+// Expected-output files are plain text, one line per line of output. Where a line may
+// vary from run to run (a date, a duration), the part that varies is written as a regular
+// expression between {{ and }}, as in LLVM's FileCheck:
+//     FINISHED in {{[0-9.]+}} s
+//
+// Usage:
+//   expect-output --expected FILE [--readme README.md --block NAME]
+//                 [--exit CODE | --signal SIGNAME] [--stderr REGEX]... [--timeout SECONDS]
+//                 -- COMMAND [ARG...]
+//
+// Runs on Linux and macOS (it is a host tool: cross-built examples run under Wine or QEMU
+// as its COMMAND).
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+[[noreturn]] void fail_with_os_error(const char* call) {
+    std::fprintf(stderr, "expect-output: %s: %s\n", call, std::strerror(errno));
+    std::exit(2);
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::fprintf(stderr,
+                 "expect-output: %s\n"
+                 "usage: expect-output --expected FILE [--readme README.md --block NAME]\n"
+                 "                     [--exit CODE | --signal SIGNAME] [--stderr REGEX]...\n"
+                 "                     [--timeout SECONDS] -- COMMAND [ARG...]\n",
+                 message.c_str());
+    std::exit(2);
+}
+
+struct Options {
+    std::string expected_file;
+    std::string readme_file;
+    std::string readme_block;
+    int expected_exit = 0;
+    std::optional<int> expected_signal;
+    std::vector<std::string> stderr_patterns;
+    int timeout_seconds = 60;
+    std::vector<std::string> command;
+};
+
+int parse_number(const std::string& text, const char* what) {
+    char* end = nullptr;
+    errno = 0;
+    const long value = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno != 0 || value < -1000000 || value > 1000000) {
+        usage_error(std::string("not a number for ") + what + ": '" + text + "'");
+    }
+    return static_cast<int>(value);
+}
+
+int parse_signal(const std::string& name) {
+    struct Known {
+        const char* name;
+        int number;
+    };
+    static constexpr Known known[] = {{"SIGSEGV", SIGSEGV}, {"SIGBUS", SIGBUS},
+                                      {"SIGABRT", SIGABRT}, {"SIGKILL", SIGKILL},
+                                      {"SIGTERM", SIGTERM}, {"SIGPIPE", SIGPIPE}};
+    for (const Known& signal : known) {
+        if (name == signal.name) {
+            return signal.number;
+        }
+    }
+    usage_error("unknown signal name '" + name + "'");
+}
+
+Options parse_options(int argc, char** argv) {
+    Options options;
+    int index = 1;
+    auto value = [&](const char* flag) -> std::string {
+        if (index + 1 >= argc) {
+            usage_error(std::string(flag) + " needs a value");
+        }
+        return argv[++index];
+    };
+    for (; index < argc; ++index) {
+        const std::string_view flag = argv[index];
+        if (flag == "--") {
+            ++index;
+            break;
+        } else if (flag == "--expected") {
+            options.expected_file = value("--expected");
+        } else if (flag == "--readme") {
+            options.readme_file = value("--readme");
+        } else if (flag == "--block") {
+            options.readme_block = value("--block");
+        } else if (flag == "--exit") {
+            options.expected_exit = parse_number(value("--exit"), "--exit");
+        } else if (flag == "--signal") {
+            options.expected_signal = parse_signal(value("--signal"));
+        } else if (flag == "--stderr") {
+            options.stderr_patterns.push_back(value("--stderr"));
+        } else if (flag == "--timeout") {
+            options.timeout_seconds = parse_number(value("--timeout"), "--timeout");
+        } else {
+            usage_error("unknown option '" + std::string(flag) + "'");
+        }
+    }
+    for (; index < argc; ++index) {
+        options.command.emplace_back(argv[index]);
+    }
+    if (options.expected_file.empty()) {
+        usage_error("--expected is required");
+    }
+    if (options.readme_file.empty() != options.readme_block.empty()) {
+        usage_error("--readme and --block go together");
+    }
+    if (options.command.empty()) {
+        usage_error("no command after --");
+    }
+    return options;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream stream(text);
+    for (std::string line; std::getline(stream, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+        fail_with_os_error(("open " + path).c_str());
+    }
+    std::ostringstream contents;
+    contents << file.rdbuf();
+    return contents.str();
+}
+
+// One expected line: literal text, with {{regex}} for the parts that may vary.
+std::regex line_pattern(const std::string& expected) {
+    std::string pattern;
+    std::size_t position = 0;
+    while (position < expected.size()) {
+        const std::size_t open = expected.find("{{", position);
+        const std::size_t literal_end = open == std::string::npos ? expected.size() : open;
+        for (std::size_t i = position; i < literal_end; ++i) {
+            if (std::strchr("\\^$.|?*+()[]{}", expected[i]) != nullptr) {
+                pattern += '\\';
+            }
+            pattern += expected[i];
+        }
+        if (open == std::string::npos) {
+            break;
+        }
+        const std::size_t close = expected.find("}}", open + 2);
+        if (close == std::string::npos) {
+            usage_error("unterminated {{ in expected line: " + expected);
+        }
+        pattern += "(?:" + expected.substr(open + 2, close - open - 2) + ")";
+        position = close + 2;
+    }
+    return std::regex(pattern);
+}
+
+// Compares `actual` lines with the expected lines; prints every difference.
+bool lines_match(const std::vector<std::string>& expected, const std::vector<std::string>& actual,
+                 const std::string& what) {
+    bool ok = true;
+    const std::size_t count = std::max(expected.size(), actual.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i >= expected.size()) {
+            std::fprintf(stderr, "%s line %zu is extra: \"%s\"\n", what.c_str(), i + 1,
+                         actual[i].c_str());
+            ok = false;
+        } else if (i >= actual.size()) {
+            std::fprintf(stderr, "%s line %zu is missing; expected \"%s\"\n", what.c_str(), i + 1,
+                         expected[i].c_str());
+            ok = false;
+        } else if (!std::regex_match(actual[i], line_pattern(expected[i]))) {
+            std::fprintf(stderr, "%s line %zu differs:\n  expected \"%s\"\n  got      \"%s\"\n",
+                         what.c_str(), i + 1, expected[i].c_str(), actual[i].c_str());
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+// The README shows each output in a fenced block right after a marker line
+// `<!-- output: NAME -->`, invisible when the README is rendered.
+std::vector<std::string> readme_block(const std::string& path, const std::string& name) {
+    const std::vector<std::string> lines = split_lines(read_file(path));
+    const std::string marker = "<!-- output: " + name + " -->";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i] != marker) {
+            continue;
+        }
+        if (i + 1 >= lines.size() || !lines[i + 1].starts_with("```")) {
+            usage_error(path + ": marker '" + marker + "' is not followed by a ``` block");
+        }
+        std::vector<std::string> block;
+        for (std::size_t j = i + 2; j < lines.size(); ++j) {
+            if (lines[j].starts_with("```")) {
+                return block;
+            }
+            block.push_back(lines[j]);
+        }
+        usage_error(path + ": the block after '" + marker + "' is not closed");
+    }
+    usage_error(path + ": no line '" + marker + "'");
+}
+
+struct Finished {
+    std::string out;
+    std::string err;
+    int status = 0;
+    bool timed_out = false;
+};
+
+// Runs the command with its stdout and stderr on two pipes, reading both until they
+// close, and kills it if it outlives the timeout.
+Finished run(const Options& options) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+        fail_with_os_error("pipe");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[1]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[1]);
+    // Its own process group, so a timeout can end it and everything it started.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+
+    std::vector<char*> argv;
+    for (const std::string& argument : options.command) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    const int spawn_error =
+        posix_spawnp(&child, argv[0], &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawn_error != 0) {
+        errno = spawn_error;
+        fail_with_os_error(("posix_spawn " + options.command[0]).c_str());
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+
+    Finished finished;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&finished.out, &finished.err};
+    int open_pipes = 2;
+    while (open_pipes > 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            finished.timed_out = true;
+            kill(-child, SIGKILL);
+            break;
+        }
+        const int ready = poll(fds, 2, static_cast<int>(left.count()));
+        if (ready < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail_with_os_error("poll");
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) {
+                continue;
+            }
+            char buffer[4096];
+            const ssize_t count = read(fds[i].fd, buffer, sizeof buffer);
+            if (count < 0 && errno == EINTR) {
+                continue;
+            }
+            if (count < 0) {
+                fail_with_os_error("read");
+            }
+            if (count == 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_pipes;
+            } else {
+                sinks[i]->append(buffer, static_cast<std::size_t>(count));
+            }
+        }
+    }
+    for (const pollfd& fd : fds) {
+        if (fd.fd >= 0) {
+            close(fd.fd);
+        }
+    }
+    while (waitpid(child, &finished.status, 0) < 0) {
+        if (errno != EINTR) {
+            fail_with_os_error("waitpid");
+        }
+    }
+    return finished;
+}
+
+std::string describe(int status) {
+    if (WIFEXITED(status)) {
+        return "exit code " + std::to_string(WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        const int signal = WTERMSIG(status);
+        return "signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+    }
+    return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options options = parse_options(argc, argv);
+    const std::vector<std::string> expected = split_lines(read_file(options.expected_file));
+
+    bool ok = true;
+    if (!options.readme_file.empty()) {
+        const std::string what = options.readme_file + " block '" + options.readme_block + "'";
+        ok = lines_match(expected, readme_block(options.readme_file, options.readme_block), what) &&
+             ok;
+    }
+
+    const Finished finished = run(options);
+    // Show what the program printed, so a failing test explains itself in ctest's log.
+    std::fwrite(finished.out.data(), 1, finished.out.size(), stdout);
+    if (!finished.err.empty()) {
+        std::printf("--- standard error ---\n");
+        std::fwrite(finished.err.data(), 1, finished.err.size(), stdout);
+    }
+    std::printf("--- checks ---\n");
+    std::fflush(stdout);
+
+    if (finished.timed_out) {
+        std::fprintf(stderr, "the program ran longer than %d s and was killed\n",
+                     options.timeout_seconds);
+        return 1;
+    }
+    ok = lines_match(expected, split_lines(finished.out), "standard output") && ok;
+
+    if (options.expected_signal) {
+        if (!WIFSIGNALED(finished.status) ||
+            WTERMSIG(finished.status) != *options.expected_signal) {
+            std::fprintf(stderr, "expected death by signal %d (%s), got %s\n",
+                         *options.expected_signal, strsignal(*options.expected_signal),
+                         describe(finished.status).c_str());
+            ok = false;
+        }
+    } else if (!WIFEXITED(finished.status) ||
+               WEXITSTATUS(finished.status) != (options.expected_exit & 0xff)) {
+        std::fprintf(stderr, "expected exit code %d, got %s\n", options.expected_exit,
+                     describe(finished.status).c_str());
+        ok = false;
+    }
+    for (const std::string& pattern : options.stderr_patterns) {
+        if (!std::regex_search(finished.err, std::regex(pattern))) {
+            std::fprintf(stderr, "standard error has no match for /%s/\n", pattern.c_str());
+            ok = false;
+        }
+    }
+    std::printf("%s\n", ok ? "all checks passed" : "CHECKS FAILED");
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# tools/install-prerequisites.sh: install what the workspace needs and is missing.
+#
+# Usage: tools/install-prerequisites.sh run|test
+#   run   what building and running the examples needs: CMake, make, a C++ compiler,
+#         standalone Asio (for the delay server)
+#   test  the same, plus the tools every test needs: clang and clang-format, MinGW-w64 and
+#         Wine (the Windows build), the ARM64 cross compiler and QEMU (the ARM64 build)
+#
+# On Debian and Ubuntu it installs the missing packages with apt-get (as root, or through
+# sudo), says which it installs and which were already there. On macOS it uses Homebrew.
+# Elsewhere it prints what to install and stops.
+set -euo pipefail
+
+what=${1:-}
+case "$what" in
+  run | test) ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+if [ "$(uname -s)" = "Darwin" ]; then
+  command -v brew >/dev/null || { echo "Install Homebrew (https://brew.sh), then run this again." >&2; exit 1; }
+  xcode-select -p >/dev/null 2>&1 || { echo "Install Apple's compiler first: xcode-select --install" >&2; exit 1; }
+  formulae=(cmake asio)
+  [ "$what" = test ] && formulae+=(clang-format)
+  missing=()
+  for formula in "${formulae[@]}"; do
+    brew list --formula "$formula" >/dev/null 2>&1 || missing+=("$formula")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing with Homebrew: ${missing[*]}"
+    brew install "${missing[@]}"
+  fi
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+  echo "This script installs packages on Debian and Ubuntu only. Install by hand: CMake 3.25+," >&2
+  echo "a C++20 compiler, standalone Asio; for the tests also clang, clang-format," >&2
+  echo "MinGW-w64 (posix threads), Wine, an aarch64-linux-gnu cross compiler and qemu-user." >&2
+  exit 1
+fi
+
+packages=(cmake make g++ libasio-dev)
+if [ "$what" = test ]; then
+  # binutils gives the cross builds' nm; wine64 is the 64-bit loader Debian splits out.
+  packages+=(clang clang-format binutils g++-mingw-w64-x86-64 wine wine64 qemu-user
+             g++-aarch64-linux-gnu)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" != "install ok installed" ]; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "Prerequisites: all installed (${packages[*]})"
+  exit 0
+fi
+
+echo "Prerequisites: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null; then
+  as_root=(sudo)
+else
+  echo "Not root and no sudo: as root, run: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "Prerequisites: installed ${missing[*]}"

@@ -1,0 +1,304 @@
+// tools/with-delayserver: run one program with a delay server started for it.
+//
+// The book runs the delay server in one terminal and the example in another. This launcher
+// does both in one command, which is what ./run-example and the tests use:
+//   1. start `delayserver --host 127.0.0.1 --port 0` (port 0: the OS picks a free port, so
+//      any number of tests can run at once);
+//   2. read the server's first line, `listening on HOST:PORT`;
+//   3. run COMMAND with every `{address}` in its arguments replaced by HOST:PORT;
+//   4. stop the server (SIGTERM) and exit with COMMAND's status.
+//
+// Usage:
+//   with-delayserver --server PATH [--server-arg ARG]... [--server-log FILE | --show-server]
+//                    [--startup-timeout SECONDS] -- COMMAND [ARG...]
+//
+//   --server-log FILE   write what the server prints after its first line to FILE
+//   --show-server       copy it to standard error, each line prefixed "[delayserver] "
+//   (neither: the server's log is read and dropped)
+//
+// Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
+// Wine or QEMU).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+[[noreturn]] void fail_with_os_error(const std::string& call) {
+    std::fprintf(stderr, "with-delayserver: %s: %s\n", call.c_str(), std::strerror(errno));
+    std::exit(2);
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::fprintf(stderr,
+                 "with-delayserver: %s\n"
+                 "usage: with-delayserver --server PATH [--server-arg ARG]...\n"
+                 "                        [--server-log FILE | --show-server]\n"
+                 "                        [--startup-timeout SECONDS] -- COMMAND [ARG...]\n",
+                 message.c_str());
+    std::exit(2);
+}
+
+struct Options {
+    std::string server;
+    std::vector<std::string> server_arguments;
+    std::string server_log;
+    bool show_server = false;
+    int startup_timeout_seconds = 20;
+    std::vector<std::string> command;
+};
+
+Options parse_options(int argc, char** argv) {
+    Options options;
+    int index = 1;
+    auto value = [&](const char* flag) -> std::string {
+        if (index + 1 >= argc) {
+            usage_error(std::string(flag) + " needs a value");
+        }
+        return argv[++index];
+    };
+    for (; index < argc; ++index) {
+        const std::string_view flag = argv[index];
+        if (flag == "--") {
+            ++index;
+            break;
+        } else if (flag == "--server") {
+            options.server = value("--server");
+        } else if (flag == "--server-arg") {
+            options.server_arguments.push_back(value("--server-arg"));
+        } else if (flag == "--server-log") {
+            options.server_log = value("--server-log");
+        } else if (flag == "--show-server") {
+            options.show_server = true;
+        } else if (flag == "--startup-timeout") {
+            const std::string text = value("--startup-timeout");
+            char* end = nullptr;
+            const long seconds = std::strtol(text.c_str(), &end, 10);
+            if (text.empty() || *end != '\0' || seconds < 1 || seconds > 3600) {
+                usage_error("--startup-timeout needs a number of seconds from 1 to 3600");
+            }
+            options.startup_timeout_seconds = static_cast<int>(seconds);
+        } else {
+            usage_error("unknown option '" + std::string(flag) + "'");
+        }
+    }
+    for (; index < argc; ++index) {
+        options.command.emplace_back(argv[index]);
+    }
+    if (options.server.empty()) {
+        usage_error("--server is required");
+    }
+    if (options.command.empty()) {
+        usage_error("no command after --");
+    }
+    if (!options.server_log.empty() && options.show_server) {
+        usage_error("--server-log and --show-server do not go together");
+    }
+    return options;
+}
+
+pid_t spawn(const std::vector<std::string>& arguments, posix_spawn_file_actions_t* actions) {
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    const int error = posix_spawnp(&child, argv[0], actions, nullptr, argv.data(), environ);
+    if (error != 0) {
+        errno = error;
+        fail_with_os_error("cannot start " + arguments[0]);
+    }
+    return child;
+}
+
+int wait_for(pid_t child) {
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fail_with_os_error("waitpid");
+        }
+    }
+    return status;
+}
+
+// Reads the server's stdout until its `listening on HOST:PORT` line; returns HOST:PORT.
+// Anything the server prints before that line is passed to stderr.
+std::string read_address(int server_output, pid_t server, int timeout_seconds) {
+    const std::string_view prefix = "listening on ";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    std::string line;
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            kill(server, SIGKILL);
+            wait_for(server);
+            std::fprintf(stderr,
+                         "with-delayserver: the delay server did not report its address "
+                         "within %d s\n",
+                         timeout_seconds);
+            std::exit(2);
+        }
+        pollfd ready = {server_output, POLLIN, 0};
+        const int count = poll(&ready, 1, static_cast<int>(left.count()));
+        if (count < 0 && errno == EINTR) {
+            continue;
+        }
+        if (count < 0) {
+            fail_with_os_error("poll");
+        }
+        if (count == 0) {
+            continue;
+        }
+        char character = 0;
+        const ssize_t got = read(server_output, &character, 1);  // One byte: stop at the line.
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            fail_with_os_error("read");
+        }
+        if (got == 0) {
+            const int status = wait_for(server);
+            std::fprintf(stderr,
+                         "with-delayserver: the delay server ended before it was listening "
+                         "(%s %d)\n",
+                         WIFEXITED(status) ? "exit code" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+            std::exit(2);
+        }
+        if (character != '\n') {
+            line += character;
+            continue;
+        }
+        if (line.starts_with(prefix)) {
+            return line.substr(prefix.size());
+        }
+        std::fprintf(stderr, "%s\n", line.c_str());
+        line.clear();
+    }
+}
+
+// Keeps reading the server's log so the server never blocks on a full pipe.
+void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
+    char buffer[4096];
+    bool at_line_start = true;
+    while (true) {
+        const ssize_t got = read(server_output, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        if (log_fd < 0) {
+            continue;
+        }
+        std::string text;
+        for (ssize_t i = 0; i < got; ++i) {
+            if (prefix_lines && at_line_start) {
+                text += "[delayserver] ";
+            }
+            text += buffer[i];
+            at_line_start = buffer[i] == '\n';
+        }
+        // The log is a courtesy: a failed write to it must not end the run.
+        [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
+    }
+    close(server_output);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options = parse_options(argc, argv);
+
+    int server_pipe[2];
+    if (pipe(server_pipe) != 0) {
+        fail_with_os_error("pipe");
+    }
+    // The server writes to the pipe; the command must not inherit the read end.
+    if (fcntl(server_pipe[0], F_SETFD, FD_CLOEXEC) != 0) {
+        fail_with_os_error("fcntl");
+    }
+    posix_spawn_file_actions_t server_actions;
+    posix_spawn_file_actions_init(&server_actions);
+    posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&server_actions, server_pipe[1]);
+    std::vector<std::string> server_command = {options.server, "--host", "127.0.0.1", "--port",
+                                               "0"};
+    server_command.insert(server_command.end(), options.server_arguments.begin(),
+                          options.server_arguments.end());
+    const pid_t server = spawn(server_command, &server_actions);
+    posix_spawn_file_actions_destroy(&server_actions);
+    close(server_pipe[1]);
+
+    const std::string address =
+        read_address(server_pipe[0], server, options.startup_timeout_seconds);
+
+    int log_fd = -1;
+    if (!options.server_log.empty()) {
+        log_fd = open(options.server_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (log_fd < 0) {
+            fail_with_os_error("open " + options.server_log);
+        }
+    } else if (options.show_server) {
+        log_fd = STDERR_FILENO;
+    }
+    std::thread log_reader(drain_server_log, server_pipe[0], log_fd, options.show_server);
+
+    for (std::string& argument : options.command) {
+        for (std::size_t at = argument.find("{address}"); at != std::string::npos;
+             at = argument.find("{address}", at + address.size())) {
+            argument.replace(at, std::string_view("{address}").size(), address);
+        }
+    }
+    const pid_t child = spawn(options.command, nullptr);
+    const int status = wait_for(child);
+
+    if (kill(server, SIGTERM) != 0) {
+        fail_with_os_error("kill");
+    }
+    const int server_status = wait_for(server);
+    log_reader.join();  // The pipe closes when the server has exited.
+    if (log_fd >= 0 && log_fd != STDERR_FILENO) {
+        close(log_fd);
+    }
+    // A server that crashed or failed to stop is a failure even if the command passed.
+    const bool server_ok = WIFEXITED(server_status) && WEXITSTATUS(server_status) == 0;
+    if (!server_ok) {
+        std::fprintf(
+            stderr, "with-delayserver: the delay server did not exit cleanly (%s %d)\n",
+            WIFEXITED(server_status) ? "exit code" : "signal",
+            WIFEXITED(server_status) ? WEXITSTATUS(server_status) : WTERMSIG(server_status));
+    }
+
+    if (WIFSIGNALED(status)) {
+        // Die of the same signal, so whoever runs us sees what the command died of.
+        signal(WTERMSIG(status), SIG_DFL);
+        raise(WTERMSIG(status));
+    }
+    if (!WIFEXITED(status)) {
+        return 1;
+    }
+    if (WEXITSTATUS(status) == 0 && !server_ok) {
+        return 3;
+    }
+    return WEXITSTATUS(status);
+}

@@ -7,14 +7,13 @@
 // this file with a deliberately wrong declaration to show that it does.
 #include <unistd.h>
 
-#include <type_traits>
-
 #include "foreign_unix.h"
 
 #ifdef CH03_FFI_WRONG_DECLARATION
 extern "C" int write(int fd, const void* buffer, unsigned long count);  // wrong return type
 #endif
 
-static_assert(std::is_same_v<decltype(&write), ssize_t (*)(int, const void*, size_t)>,
-              "write must be declared exactly as <unistd.h> declares it");
+// And the type, spelled with the header's own names: a function pointer converts to
+// another function pointer type only if the types are the same.
+[[maybe_unused]] constexpr ssize_t (*write_as_in_unistd_h)(int, const void*, size_t) = &write;
 static_assert(standard_output == STDOUT_FILENO, "stdout is file descriptor 1");

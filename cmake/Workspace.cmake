@@ -42,11 +42,22 @@ macro(workspace_detect_target)
     set(WORKSPACE_CPU aarch64)
   endif()
   if(CMAKE_CROSSCOMPILING_EMULATOR)
-    set(WORKSPACE_EMULATOR_NOTE ", tests run under ${CMAKE_CROSSCOMPILING_EMULATOR}")
+    list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " emulator)
+    set(WORKSPACE_EMULATOR_NOTE ", tests run under ${emulator}")
   else()
     set(WORKSPACE_EMULATOR_NOTE "")
   endif()
 endmacro()
+
+# Wine needs a prefix (its C: drive and registry) before it runs anything. Making one takes
+# seconds, so the wine-prefix fixture makes it once, before the first test that needs it,
+# instead of letting parallel tests race to create it.
+function(workspace_add_emulator_setup)
+  if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
+    add_test(NAME wine-prefix COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} wineboot --init)
+    set_tests_properties(wine-prefix PROPERTIES FIXTURES_SETUP wine-prefix TIMEOUT 180)
+  endif()
+endfunction()
 
 # An example that cannot exist on this platform says so at configure time, in one line.
 function(workspace_skip example reason)

@@ -143,10 +143,15 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
+// Splits text into lines. A line may end in "\n" or "\r\n": Windows programs writing in
+// text mode (printf, std::cout) end their lines with "\r\n".
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;
     std::istringstream stream(text);
     for (std::string line; std::getline(stream, line);) {
+        if (line.ends_with('\r')) {
+            line.pop_back();
+        }
         lines.push_back(line);
     }
     return lines;

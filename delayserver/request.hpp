@@ -80,6 +80,9 @@ struct RequestOutcome {
     // For 200, the decoded message, which becomes the body of the answer. For an error,
     // one sentence saying what was wrong, which becomes the body of the error answer.
     std::string body;
+    // False for a HEAD request: its answer has the headers but never a body (RFC 9110
+    // section 9.3.2), even when it is an error.
+    bool send_body = true;
 };
 
 // Decides the answer to a complete request head (as delimited by scan_request_head).

@@ -183,9 +183,14 @@ std::regex line_pattern(const std::string& expected) {
         if (open == std::string::npos) {
             break;
         }
-        const std::size_t close = expected.find("}}", open + 2);
+        std::size_t close = expected.find("}}", open + 2);
         if (close == std::string::npos) {
             usage_error("unterminated {{ in expected line: " + expected);
+        }
+        // A regex may end in a brace itself, as in {{[0-9]{2}}}: the pattern ends at the
+        // last "}}" of a run of braces.
+        while (close + 2 < expected.size() && expected[close + 2] == '}') {
+            ++close;
         }
         pattern += "(?:" + expected.substr(open + 2, close - open - 2) + ")";
         position = close + 2;

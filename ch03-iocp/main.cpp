@@ -1,0 +1,478 @@
+// ch03-iocp: five slow requests, one thread, one I/O completion port; answers in reverse order.
+//
+// The heart of the chapter, on Windows. The program opens N TCP connections to the delay
+// server and sends request i with a delay of (N - i) * step milliseconds, so the first
+// request sent is the slowest. It then waits for all of them at once on one thread: each
+// socket is associated with an I/O completion port, a receive is started on each, and
+// GetQueuedCompletionStatusEx puts the thread to sleep until the OS reports that one or more
+// receives have completed. The answers come back in reverse order of request, and the whole
+// run takes about as long as the longest delay, not the sum of all delays.
+//
+// IOCP is completion-based: we hand the OS a buffer and say "fill this", the OS does the
+// reading into our buffer, and the port reports "done, n bytes". Compare ch03-epoll (Linux)
+// and ch03-kqueue (macOS and BSD), which are readiness-based: the kernel says "this socket
+// can be read now", and we do the reading.
+//
+// Usage:    ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
+//           (defaults: localhost:8080, 5 requests, 1000 ms step, timeout = longest delay
+//           + 10 s). The delay server must be running: build/default/delayserver/delayserver.
+// Platform: Windows (I/O completion ports are Windows-only). Builds with MinGW-w64 or MSVC;
+//           on Linux, `cmake --workflow --preset windows-mingw` runs it under Wine.
+//
+// What to watch for: request-4 is answered first and request-0 last; the summary line
+// compares the run time with the longest delay. The output is ch03-epoll's, byte for byte.
+#include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
+#include <ws2tcpip.h>
+
+#include <fcntl.h>  // _O_BINARY
+#include <io.h>     // _setmode
+#include <windows.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+using Clock = std::chrono::steady_clock;
+
+// ----------------------------------------------------------------------------------------
+// Reporting errors
+// ----------------------------------------------------------------------------------------
+
+// The OS's own message for an error code. Windows keeps the last error per thread: most
+// calls report it through GetLastError, Winsock calls through WSAGetLastError; the codes
+// share one numbering, and FormatMessage knows them all.
+std::string error_message(DWORD error) {
+    char text[512];
+    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                                  nullptr, error, 0, text, sizeof text, nullptr);
+    if (length == 0) {
+        return "error " + std::to_string(error);  // No text for this code: the number alone.
+    }
+    while (length > 0 && std::strchr("\r\n .", text[length - 1]) != nullptr) {
+        --length;  // The text ends with ".\r\n"; the line is ours to end.
+    }
+    return std::string(text, length) + " (error " + std::to_string(error) + ")";
+}
+
+void print_error(std::string_view call, DWORD error) {
+    std::fprintf(stderr, "ch03-iocp: %.*s: %s\n", static_cast<int>(call.size()), call.data(),
+                 error_message(error).c_str());
+}
+
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
+[[noreturn]] void fail(std::string_view call, DWORD error) {
+    print_error(call, error);
+    std::exit(1);
+}
+
+[[noreturn]] void usage_error(std::string_view message) {
+    std::fprintf(stderr,
+                 "ch03-iocp: %.*s\n"
+                 "usage: ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] "
+                 "[--timeout MS]\n",
+                 static_cast<int>(message.size()), message.data());
+    std::exit(2);
+}
+
+// ----------------------------------------------------------------------------------------
+// The arguments
+// ----------------------------------------------------------------------------------------
+
+struct Arguments {
+    std::string host = "localhost";
+    std::string port = "8080";
+    int requests = 5;
+    int step_ms = 1000;
+    int timeout_ms = -1;  // -1: the longest delay plus 10 s
+};
+
+int parse_number(std::string_view text, int lowest, int highest, std::string_view flag) {
+    int value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < lowest ||
+        value > highest) {
+        usage_error(std::string(flag) + " needs a whole number from " + std::to_string(lowest) +
+                    " to " + std::to_string(highest) + ", not '" + std::string(text) + "'");
+    }
+    return value;
+}
+
+Arguments parse_arguments(int argc, char** argv) {
+    Arguments arguments;
+    for (int index = 1; index < argc; ++index) {
+        const std::string_view flag = argv[index];
+        if (flag == "--help" || flag == "-h") {
+            usage_error("five slow requests to the delay server, answered through IOCP");
+        }
+        if (index + 1 >= argc) {
+            usage_error("unknown option or missing value: '" + std::string(flag) + "'");
+        }
+        const std::string_view value = argv[++index];
+        if (flag == "--address") {
+            const std::size_t colon = value.rfind(':');
+            if (colon == std::string_view::npos || colon == 0 || colon + 1 == value.size()) {
+                usage_error("--address needs HOST:PORT, not '" + std::string(value) + "'");
+            }
+            arguments.host = value.substr(0, colon);
+            arguments.port = value.substr(colon + 1);
+        } else if (flag == "--requests") {
+            arguments.requests = parse_number(value, 1, 1000, flag);
+        } else if (flag == "--step") {
+            arguments.step_ms = parse_number(value, 0, 10000, flag);
+        } else if (flag == "--timeout") {
+            arguments.timeout_ms = parse_number(value, 1, 3600000, flag);
+        } else {
+            usage_error("unknown option '" + std::string(flag) + "'");
+        }
+    }
+    if (arguments.timeout_ms < 0) {
+        arguments.timeout_ms = arguments.requests * arguments.step_ms + 10000;
+    }
+    return arguments;
+}
+
+// ----------------------------------------------------------------------------------------
+// The request builder
+// ----------------------------------------------------------------------------------------
+
+// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
+// server to answer "request-0" after 5000 ms.
+std::string build_request(int delay_ms, int index) {
+    return "GET /" + std::to_string(delay_ms) + "/request-" + std::to_string(index) +
+           " HTTP/1.1\r\n"
+           "Host: localhost\r\n"
+           "Connection: close\r\n"
+           "\r\n";
+}
+
+// ----------------------------------------------------------------------------------------
+// The stream list
+// ----------------------------------------------------------------------------------------
+
+// Winsock must be started before the first socket call (WSAStartup) and cleaned up after
+// the last socket is closed (WSACleanup): one Winsock object, made first in main.
+class Winsock {
+  public:
+    Winsock() {
+        WSADATA data;
+        const int error = WSAStartup(MAKEWORD(2, 2), &data);  // Winsock version 2.2
+        if (error != 0) {
+            fail("WSAStartup", error);  // It returns its error: WSAGetLastError needs Winsock.
+        }
+    }
+    Winsock(const Winsock&) = delete;
+    Winsock& operator=(const Winsock&) = delete;
+    ~Winsock() {
+        if (WSACleanup() != 0) {
+            print_error("WSACleanup", WSAGetLastError());
+        }
+    }
+};
+
+// Owns one socket and closes it once.
+class Socket {
+  public:
+    explicit Socket(SOCKET socket) : socket_(socket) {}
+    Socket(Socket&& other) noexcept : socket_(std::exchange(other.socket_, INVALID_SOCKET)) {}
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    ~Socket() {
+        if (socket_ != INVALID_SOCKET && closesocket(socket_) != 0) {
+            print_error("closesocket", WSAGetLastError());
+        }
+    }
+    SOCKET get() const {
+        return socket_;
+    }
+
+  private:
+    SOCKET socket_;
+};
+
+// One connection to the delay server, and what it has received so far.
+//
+// In the completion model a stream also holds what the OS works on: the OVERLAPPED that
+// stands for the receive in progress, and the buffer the OS reads into. Both belong to the
+// OS from WSARecv until the receive's completion is taken off the port, so they must stay
+// alive and in place that long. They live in the stream, and the stream list never moves
+// its streams once the first receive is started (see main).
+struct Stream {
+    Socket socket;
+    std::string request_path;
+    std::string received;
+    bool finished = false;       // read to end of file
+    OVERLAPPED overlapped = {};  // the receive in progress; zeroed before each WSARecv
+    char buffer[4096] = {};      // where the OS puts what it receives
+};
+
+// Connects a blocking TCP socket to host:port, trying each address the name resolves to
+// (localhost may be ::1 first and 127.0.0.1 second).
+Socket connect_to(const Arguments& arguments) {
+    addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* addresses = nullptr;
+    const int resolved =
+        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
+    if (resolved != 0) {
+        std::fprintf(stderr, "ch03-iocp: cannot resolve %s: %s\n", arguments.host.c_str(),
+                     error_message(resolved).c_str());
+        std::exit(1);
+    }
+    int last_error = 0;
+    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
+        // WSA_FLAG_OVERLAPPED: the socket can take overlapped (asynchronous) operations, the
+        // only kind a completion port reports. Connecting and sending stay blocking calls.
+        Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
+                                 nullptr,  // no protocol info: the three values above say it
+                                 0,        // no socket group
+                                 WSA_FLAG_OVERLAPPED  // overlapped receives, for the port
+                                     | WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
+        if (socket.get() == INVALID_SOCKET) {
+            fail("WSASocketW", WSAGetLastError());
+        }
+        if (connect(socket.get(), address->ai_addr, static_cast<int>(address->ai_addrlen)) == 0) {
+            freeaddrinfo(addresses);
+            return socket;
+        }
+        last_error = WSAGetLastError();
+    }
+    freeaddrinfo(addresses);
+    std::fprintf(stderr,
+                 "ch03-iocp: cannot connect to %s:%s: %s\n"
+                 "Is the delay server running? Start it in another terminal with\n"
+                 "    build/default/delayserver/delayserver\n"
+                 "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
+                 arguments.host.c_str(), arguments.port.c_str(), error_message(last_error).c_str());
+    std::exit(1);
+}
+
+// A blocking send, as in ch03-epoll: without an OVERLAPPED, send on an overlapped socket is
+// an ordinary call that returns when the bytes are handed over. Windows has no SIGPIPE and
+// no EINTR to guard against.
+void send_all(SOCKET socket, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
+        if (sent == SOCKET_ERROR) {
+            fail("send", WSAGetLastError());
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// The event queue
+// ----------------------------------------------------------------------------------------
+
+// Owns one kernel object handle (here: the completion port) and closes it once.
+class Handle {
+  public:
+    explicit Handle(HANDLE handle) : handle_(handle) {}
+    Handle(Handle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle() {
+        if (handle_ != nullptr && !CloseHandle(handle_)) {
+            print_error("CloseHandle", GetLastError());
+        }
+    }
+    HANDLE get() const {
+        return handle_;
+    }
+
+  private:
+    HANDLE handle_;
+};
+
+Handle create_queue() {
+    Handle queue(CreateIoCompletionPort(INVALID_HANDLE_VALUE,  // no file yet: make a new port
+                                        nullptr,               // not adding to an existing one
+                                        0,                     // no completion key yet
+                                        1));  // one thread runs completions at a time
+    if (queue.get() == nullptr) {             // NULL on failure, not INVALID_HANDLE_VALUE
+        fail("CreateIoCompletionPort", GetLastError());
+    }
+    return queue;
+}
+
+// Starts one overlapped receive: when data arrives, the OS reads it into stream.buffer and
+// queues a completion on the port. WSA_IO_PENDING is not an error: it means "started, will
+// complete later". A receive can also complete at once (data was already waiting): WSARecv
+// then returns 0, and with the default completion mode a completion is queued all the
+// same. So both cases are handled in one place, the wait loop, and each exactly once.
+void start_receive(Stream& stream) {
+    // The WSABUF only describes the buffer: Winsock copies it before WSARecv returns, so it
+    // may live on the stack. The bytes it points to and the OVERLAPPED may not.
+    WSABUF buffer = {static_cast<ULONG>(sizeof stream.buffer), stream.buffer};
+    DWORD flags = 0;
+    stream.overlapped = {};  // An OVERLAPPED is zeroed before it is used again.
+    const int result = WSARecv(stream.socket.get(), &buffer, 1,  // one buffer
+                               nullptr,  // the byte count comes with the completion
+                               &flags, &stream.overlapped,
+                               nullptr);  // no callback: the completion goes to the port
+    if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
+        fail("WSARecv", WSAGetLastError());
+    }
+}
+
+// Asks the OS to report on the port when a receive on the stream's socket completes. The
+// token (the stream's index in the stream list) is the completion key: stored with the
+// association and handed back with every completion, so we know which stream it is about.
+//
+// The completion model changes the shape here: the OS has no "tell me when it is readable";
+// interest is a receive in progress. So registering means associating the socket with the
+// port and starting the first receive, which is why this takes the whole stream.
+void register_interest(const Handle& queue, Stream& stream, std::size_t token) {
+    const HANDLE port = CreateIoCompletionPort(reinterpret_cast<HANDLE>(stream.socket.get()),
+                                               queue.get(), token, 0);
+    if (port == nullptr) {
+        fail("CreateIoCompletionPort", GetLastError());
+    }
+    start_receive(stream);
+}
+
+// ----------------------------------------------------------------------------------------
+// Handling an event
+// ----------------------------------------------------------------------------------------
+
+// Takes what one completed receive brought. By the time the port reports, the OS has done
+// the reading: the bytes are already in stream.buffer. So there is no read call, no EAGAIN
+// and no loop (each completion is exactly one receive): we append the bytes and start the
+// next receive. Returns true when the stream reached end of file just now.
+bool read_stream(Stream& stream) {
+    // A completion can report a failed receive (a reset connection, say): taking it off the
+    // port succeeded, and the OVERLAPPED holds the receive's own status. WSAGetOverlappedResult
+    // reads that status and the byte count, and sets WSAGetLastError on failure.
+    DWORD count = 0;
+    DWORD flags = 0;
+    if (!WSAGetOverlappedResult(stream.socket.get(), &stream.overlapped, &count,
+                                FALSE,  // do not wait: it has completed
+                                &flags)) {
+        fail("WSARecv", WSAGetLastError());
+    }
+    if (count == 0) {
+        return true;  // End of file: the server sent everything and closed.
+    }
+    stream.received.append(stream.buffer, count);  // maybe partial
+    start_receive(stream);  // The buffer is ours again until this call: ask for more.
+    return false;
+}
+
+void print_response(std::size_t token, const Stream& stream) {
+    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
+                stream.received.c_str());
+    std::fflush(stdout);
+}
+
+// ----------------------------------------------------------------------------------------
+// The wait loop
+// ----------------------------------------------------------------------------------------
+
+void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_point deadline) {
+    std::size_t finished_streams = 0;
+    OVERLAPPED_ENTRY events[16];  // one per completed receive
+    while (finished_streams < streams.size()) {
+        const auto left =
+            std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            std::fprintf(stderr, "ch03-iocp: timed out with %zu of %zu responses\n",
+                         finished_streams, streams.size());
+            std::exit(1);
+        }
+        // Sleeps until at least one receive has completed, or the time is up. Not alertable
+        // (FALSE): nothing but a completion or the timeout ends the wait, so there is no
+        // counterpart of epoll_wait's EINTR to retry.
+        ULONG ready = 0;
+        const BOOL dequeued =
+            GetQueuedCompletionStatusEx(queue.get(), events, static_cast<ULONG>(std::size(events)),
+                                        &ready, static_cast<DWORD>(left), FALSE);
+        if (!dequeued && GetLastError() == WAIT_TIMEOUT) {
+            continue;  // The time is up: the check above says so.
+        }
+        if (!dequeued) {
+            fail("GetQueuedCompletionStatusEx", GetLastError());
+        }
+        for (ULONG i = 0; i < ready; ++i) {
+            const std::size_t token = events[i].lpCompletionKey;
+            Stream& stream = streams[token];
+            // Unlike epoll, no completion comes for a stream already read to end of file:
+            // each one answers exactly one WSARecv, and none is started after end of file.
+            if (read_stream(stream)) {
+                stream.finished = true;
+                ++finished_streams;
+                print_response(token, stream);
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// The summary
+// ----------------------------------------------------------------------------------------
+
+// Each answer must be a 200 OK; the run took about the longest delay, not their sum.
+int print_summary(const std::vector<Stream>& streams, const Arguments& arguments,
+                  Clock::duration elapsed) {
+    int failed = 0;
+    for (std::size_t token = 0; token < streams.size(); ++token) {
+        if (!streams[token].received.starts_with("HTTP/1.1 200 OK\r\n")) {
+            std::fprintf(stderr, "ch03-iocp: stream %zu got no 200 OK answer\n", token);
+            ++failed;
+        }
+    }
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    const double longest = arguments.requests * arguments.step_ms / 1000.0;
+    const double one_at_a_time =
+        arguments.requests * (arguments.requests + 1) / 2 * arguments.step_ms / 1000.0;
+    std::printf(
+        "FINISHED: %zu responses in %.2f s; the longest delay is %.2f s, "
+        "one at a time would take %.2f s\n",
+        streams.size(), seconds, longest, one_at_a_time);
+    return failed == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+    const Arguments arguments = parse_arguments(argc, argv);
+    // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
+    // text mode would turn into "\r\r\n". Now the output is ch03-epoll's, byte for byte.
+    if (_setmode(_fileno(stdout), _O_BINARY) == -1) {
+        std::perror("ch03-iocp: _setmode");  // a C runtime call: errno, not GetLastError
+        return 1;
+    }
+    const Winsock winsock;  // until main returns, after the streams' sockets are closed
+    const Clock::time_point start = Clock::now();
+    const Handle queue = create_queue();
+
+    // From its first receive on, the OS holds pointers into each stream (its OVERLAPPED
+    // and buffer), so the stream list must never move them: room for all the streams is
+    // reserved here, before the first receive, and push_back within that room moves none.
+    std::vector<Stream> streams;
+    streams.reserve(arguments.requests);
+    std::printf("Sending %d requests to %s:%s, each on its own connection:\n", arguments.requests,
+                arguments.host.c_str(), arguments.port.c_str());
+    for (int index = 0; index < arguments.requests; ++index) {
+        const int delay_ms = (arguments.requests - index) * arguments.step_ms;
+        const std::string request = build_request(delay_ms, index);
+        Stream stream{connect_to(arguments), request.substr(4, request.find(' ', 4) - 4), {}};
+        send_all(stream.socket.get(), request);
+        // No non-blocking mode to set: an overlapped receive never blocks the thread, it
+        // starts and completes later. But it must start where the stream will stay: in the
+        // list (epoll registered first and moved after; here the OS would be left holding a
+        // pointer into the moved-from stream).
+        std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
+        streams.push_back(std::move(stream));
+        register_interest(queue, streams.back(), streams.size() - 1);
+    }
+    std::printf("Waiting for the answers on one thread...\n\n");
+    std::fflush(stdout);
+
+    wait_loop(queue, streams, start + std::chrono::milliseconds(arguments.timeout_ms));
+    return print_summary(streams, arguments, Clock::now() - start);
+}

@@ -1,0 +1,856 @@
+// delayserver/tests/delayserver-test.cpp: the delay server's test client, one case per run.
+//
+// What it shows: what the delay server promises, as a client sees it: exact status lines,
+// headers and bodies, answers arriving in the order their delays end, errors for bad input,
+// and a server that carries on when one client misbehaves. It speaks HTTP over plain
+// blocking POSIX sockets; every read has a timeout (SO_RCVTIMEO), so a broken server makes
+// a test fail, never hang.
+//
+// Usage (CMakeLists.txt registers one CTest test per case):
+//   with-delayserver --server delayserver -- delayserver-test {address} CASE [ARG]
+//   delayserver-test - help|bad-option|bad-value SERVER_PATH      (runs the server itself)
+// ARG is the server's log file (cases client-disconnects and log-format, run with
+// with-delayserver's --server-log) or the server program (case port-in-use).
+// `delayserver-test` without arguments lists the cases.
+//
+// Output: one line per request and what came back; "FAILED: ..." lines for every check
+// that failed; exit status 0 when all checks passed, 1 otherwise, 2 for bad usage.
+//
+// Platform: POSIX (Linux, macOS).
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Generous: no answer in these tests should take more than a second or two.
+constexpr int receive_timeout_seconds = 10;
+
+// ---------------------------------------------------------------------------------------
+// Reporting
+// ---------------------------------------------------------------------------------------
+
+int failed_checks = 0;
+
+// A call that must work for the test to mean anything: name it, give the OS's message, and
+// end the test as failed.
+[[noreturn]] void fail_with_os_error(const std::string& call) {
+    std::printf("FAILED: %s: %s\n", call.c_str(), std::strerror(errno));
+    std::exit(1);
+}
+
+[[noreturn]] void fail_now(const std::string& what) {
+    std::printf("FAILED: %s\n", what.c_str());
+    std::exit(1);
+}
+
+void check(bool ok, const std::string& what) {
+    if (!ok) {
+        std::printf("FAILED: %s\n", what.c_str());
+        ++failed_checks;
+    }
+}
+
+// Shows control characters and line endings, so a failure message shows what was sent.
+std::string visible(std::string_view text) {
+    std::string shown;
+    for (const char c : text) {
+        if (c == '\r') {
+            shown += "\\r";
+        } else if (c == '\n') {
+            shown += "\\n";
+        } else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\x%02X", static_cast<unsigned char>(c));
+            shown += escape;
+        } else {
+            shown += c;
+        }
+    }
+    return shown;
+}
+
+void check_equal(const std::string& what, std::string_view expected, std::string_view actual) {
+    check(expected == actual,
+          what + ": expected \"" + visible(expected) + "\", got \"" + visible(actual) + "\"");
+}
+
+// ---------------------------------------------------------------------------------------
+// Sockets
+// ---------------------------------------------------------------------------------------
+
+// Owns a file descriptor and closes it when it goes out of scope.
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    FileDescriptor& operator=(FileDescriptor&&) = delete;
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() {
+        if (fd_ >= 0 && close(fd_) != 0) {
+            std::printf("warning: close: %s\n", std::strerror(errno));
+        }
+    }
+    int get() const {
+        return fd_;
+    }
+
+  private:
+    int fd_;
+};
+
+struct Address {
+    std::string host;  // 127.0.0.1 or ::1 (without brackets)
+    std::string port;
+};
+
+Address parse_address(std::string_view text) {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+        std::fprintf(stderr, "delayserver-test: '%.*s' is not HOST:PORT\n",
+                     static_cast<int>(text.size()), text.data());
+        std::exit(2);
+    }
+    std::string_view host = text.substr(0, colon);
+    if (host.starts_with('[') && host.ends_with(']')) {
+        host = host.substr(1, host.size() - 2);  // [::1]:8080
+    }
+    return Address{std::string(host), std::string(text.substr(colon + 1))};
+}
+
+FileDescriptor connect_to(const Address& address) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;  // an address, never a name lookup
+    addrinfo* found = nullptr;
+    const int lookup_error =
+        getaddrinfo(address.host.c_str(), address.port.c_str(), &hints, &found);
+    if (lookup_error != 0) {
+        fail_now("getaddrinfo " + address.host + ": " + gai_strerror(lookup_error));
+    }
+    FileDescriptor socket_fd(socket(found->ai_family, found->ai_socktype, found->ai_protocol));
+    if (socket_fd.get() < 0) {
+        freeaddrinfo(found);
+        fail_with_os_error("socket");
+    }
+    const int connect_result = connect(socket_fd.get(), found->ai_addr, found->ai_addrlen);
+    const int connect_errno = errno;
+    freeaddrinfo(found);
+    if (connect_result != 0) {
+        errno = connect_errno;
+        fail_with_os_error("connect " + address.host + ":" + address.port);
+    }
+    // Every blocking read and write gives up after the timeout (recv then fails with EAGAIN).
+    timeval timeout{};
+    timeout.tv_sec = receive_timeout_seconds;
+    if (setsockopt(socket_fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
+        fail_with_os_error("setsockopt SO_RCVTIMEO");
+    }
+    if (setsockopt(socket_fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0) {
+        fail_with_os_error("setsockopt SO_SNDTIMEO");
+    }
+    return socket_fd;
+}
+
+void send_text(const FileDescriptor& socket_fd, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t sent = send(socket_fd.get(), text.data(), text.size(), 0);
+        if (sent < 0 && errno == EINTR) {
+            continue;
+        }
+        if (sent < 0) {
+            fail_with_os_error("send");
+        }
+        text.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
+// Reads until the server closes the connection (HTTP/1.0-style framing: the server sends
+// "connection: close" and closes after every answer).
+std::string read_until_closed(const FileDescriptor& socket_fd) {
+    std::string received;
+    char buffer[4096];
+    while (true) {
+        const ssize_t count = recv(socket_fd.get(), buffer, sizeof buffer, 0);
+        if (count < 0 && errno == EINTR) {
+            continue;
+        }
+        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            fail_now("the server did not close the connection within " +
+                     std::to_string(receive_timeout_seconds) + " s; received so far: \"" +
+                     visible(received) + "\"");
+        }
+        if (count < 0) {
+            fail_with_os_error("recv");
+        }
+        if (count == 0) {
+            return received;
+        }
+        received.append(buffer, static_cast<std::size_t>(count));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP answers
+// ---------------------------------------------------------------------------------------
+
+struct Answer {
+    std::string status_line;
+    std::vector<std::pair<std::string, std::string>> headers;  // in the order received
+    std::string body;
+};
+
+Answer parse_answer(const std::string& raw) {
+    const std::size_t head_end = raw.find("\r\n\r\n");
+    if (head_end == std::string::npos) {
+        fail_now("the answer has no empty line after its head: \"" + visible(raw) + "\"");
+    }
+    Answer answer;
+    answer.body = raw.substr(head_end + 4);
+    std::istringstream head(raw.substr(0, head_end + 2));
+    std::getline(head, answer.status_line);
+    if (answer.status_line.ends_with('\r')) {
+        answer.status_line.pop_back();
+    }
+    for (std::string line; std::getline(head, line);) {
+        if (line.ends_with('\r')) {
+            line.pop_back();
+        }
+        const std::size_t colon = line.find(": ");
+        if (colon == std::string::npos) {
+            fail_now("malformed header line in the answer: \"" + visible(line) + "\"");
+        }
+        answer.headers.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    }
+    return answer;
+}
+
+// The request the book's examples send: HTTP/1.1, a Host header, Connection: close.
+std::string get_request(std::string_view path) {
+    return "GET " + std::string(path) + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+}
+
+// Sends `request` on a new connection and returns everything the server sent back.
+std::string send_and_receive(const Address& address, std::string_view request) {
+    const FileDescriptor socket_fd = connect_to(address);
+    send_text(socket_fd, request);
+    return read_until_closed(socket_fd);
+}
+
+// Checks the shape every answer shares (the headers in this order, lower case):
+//   HTTP/1.1 200 OK / content-length / connection: close /
+//   content-type: text/plain; charset=utf-8 / date: IMF-fixdate [/ allow: GET for 405]
+// then the status line and the body.
+void check_answer(const std::string& request, const std::string& raw,
+                  std::string_view expected_status_line, std::string_view expected_body,
+                  bool body_is_sent = true) {
+    const std::string first_line = request.substr(0, request.find_first_of("\r\n"));
+    std::printf(
+        "%s -> %s \"%s\"\n", visible(first_line).c_str(),
+        visible(raw.substr(0, raw.find("\r\n"))).c_str(),
+        visible(raw.find("\r\n\r\n") == std::string::npos ? std::string()
+                                                          : raw.substr(raw.find("\r\n\r\n") + 4))
+            .c_str());
+    const Answer answer = parse_answer(raw);
+    const std::string what = "answer to \"" + visible(first_line) + "\"";
+    check_equal(what + ", status line", expected_status_line, answer.status_line);
+    std::vector<std::string> expected_names = {"content-length", "connection", "content-type",
+                                               "date"};
+    if (expected_status_line.starts_with("HTTP/1.1 405")) {
+        expected_names.push_back("allow");
+    }
+    std::string names;
+    for (const auto& header : answer.headers) {
+        names += (names.empty() ? "" : ", ") + header.first;
+    }
+    std::string wanted_names;
+    for (const std::string& name : expected_names) {
+        wanted_names += (wanted_names.empty() ? "" : ", ") + name;
+    }
+    check_equal(what + ", header names", wanted_names, names);
+    if (names != wanted_names) {
+        return;
+    }
+    check_equal(what + ", content-length", std::to_string(expected_body.size()),
+                answer.headers[0].second);
+    check_equal(what + ", connection", "close", answer.headers[1].second);
+    check_equal(what + ", content-type", "text/plain; charset=utf-8", answer.headers[2].second);
+    // IMF-fixdate, RFC 9110 section 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT".
+    static const std::regex imf_fixdate(
+        "(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+        "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+        "[0-9]{2}:[0-9]{2}:[0-9]{2} GMT");
+    check(std::regex_match(answer.headers[3].second, imf_fixdate),
+          what + ": date \"" + answer.headers[3].second + "\" is not an IMF-fixdate");
+    if (expected_names.size() == 5) {
+        check_equal(what + ", allow", "GET", answer.headers[4].second);
+    }
+    check_equal(what + ", body", body_is_sent ? expected_body : "", answer.body);
+}
+
+// Sends a request and checks the whole answer.
+void expect_answer(const Address& address, const std::string& request,
+                   std::string_view expected_status_line, std::string_view expected_body) {
+    check_answer(request, send_and_receive(address, request), expected_status_line, expected_body);
+}
+
+// ---------------------------------------------------------------------------------------
+// Running the server program itself (--help, bad options, a port in use)
+// ---------------------------------------------------------------------------------------
+
+struct ProgramRun {
+    int exit_code = -1;  // -1 when it did not exit normally
+    std::string out;
+    std::string err;
+};
+
+// Runs a program with its standard output and error on pipes; kills it after 10 s.
+ProgramRun run_program(const std::vector<std::string>& arguments) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+        fail_with_os_error("pipe");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    for (const int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+        posix_spawn_file_actions_addclose(&actions, fd);
+    }
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    const int spawn_error = posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawn_error != 0) {
+        errno = spawn_error;
+        fail_with_os_error("posix_spawn " + arguments[0]);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+
+    ProgramRun run;
+    pollfd pipes[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&run.out, &run.err};
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    int open_pipes = 2;
+    while (open_pipes > 0) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            kill(child, SIGKILL);
+            check(false, arguments[0] + " did not end within 10 s");
+            break;
+        }
+        const int ready = poll(pipes, 2, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready < 0) {
+            fail_with_os_error("poll");
+        }
+        for (int index = 0; index < 2; ++index) {
+            if (pipes[index].fd < 0 || pipes[index].revents == 0) {
+                continue;
+            }
+            char buffer[4096];
+            const ssize_t count = read(pipes[index].fd, buffer, sizeof buffer);
+            if (count < 0 && errno == EINTR) {
+                continue;
+            }
+            if (count < 0) {
+                fail_with_os_error("read");
+            }
+            if (count == 0) {
+                close(pipes[index].fd);
+                pipes[index].fd = -1;
+                --open_pipes;
+            } else {
+                sinks[index]->append(buffer, static_cast<std::size_t>(count));
+            }
+        }
+    }
+    for (const pollfd& pipe_end : pipes) {
+        if (pipe_end.fd >= 0) {
+            close(pipe_end.fd);
+        }
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fail_with_os_error("waitpid");
+        }
+    }
+    if (WIFEXITED(status)) {
+        run.exit_code = WEXITSTATUS(status);
+    }
+    std::string command;
+    for (const std::string& argument : arguments) {
+        command += (command.empty() ? "" : " ") + argument;
+    }
+    std::printf("$ %s\n%s%s-> exit code %d\n", command.c_str(), run.out.c_str(), run.err.c_str(),
+                run.exit_code);
+    return run;
+}
+
+// ---------------------------------------------------------------------------------------
+// The server's log (written by with-delayserver --server-log)
+// ---------------------------------------------------------------------------------------
+
+// The complete lines of the log file (with-delayserver copies the server's output there
+// as it comes, so the test waits until `wanted_lines` lines are there, for 10 s at most).
+std::vector<std::string> wait_for_log_lines(const std::string& log_path, std::size_t wanted_lines) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    std::vector<std::string> lines;
+    while (true) {
+        lines.clear();
+        std::ifstream log(log_path, std::ios::binary);
+        std::string contents((std::istreambuf_iterator<char>(log)),
+                             std::istreambuf_iterator<char>());
+        std::size_t line_start = 0;
+        for (std::size_t newline = contents.find('\n'); newline != std::string::npos;
+             newline = contents.find('\n', line_start)) {
+            lines.push_back(contents.substr(line_start, newline - line_start));
+            line_start = newline + 1;
+        }
+        if (lines.size() >= wanted_lines || std::chrono::steady_clock::now() > deadline) {
+            return lines;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+}
+
+void check_log(const std::string& log_path, const std::vector<std::string>& expected) {
+    const std::vector<std::string> lines = wait_for_log_lines(log_path, expected.size());
+    check_equal("number of lines in the server's log " + log_path, std::to_string(expected.size()),
+                std::to_string(lines.size()));
+    for (std::size_t index = 0; index < expected.size() && index < lines.size(); ++index) {
+        check_equal("log line " + std::to_string(index + 1), expected[index], lines[index]);
+    }
+    for (const std::string& line : lines) {
+        std::printf("log: %s\n", line.c_str());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The cases
+// ---------------------------------------------------------------------------------------
+
+const std::string not_found_body =
+    "Nothing here: ask for /{delay_ms}/{message}, for example /2000/hello%20world.\n";
+const std::string malformed_request_line_body =
+    "Malformed request line: expected 'GET /{delay_ms}/{message} HTTP/1.1', with single "
+    "spaces and a target of visible ASCII characters (percent-encode the others).\n";
+const std::string bad_percent_body =
+    "The message has a '%' that is not followed by two hexadecimal digits.\n";
+
+void case_ok(const Address& address) {
+    expect_answer(address, get_request("/50/hello%20world"), "HTTP/1.1 200 OK", "hello world");
+    expect_answer(address, get_request("/0/caf%C3%A9"), "HTTP/1.1 200 OK", "caf\xC3\xA9");
+}
+
+// Forms of a request that are unusual but valid, and accepted.
+void case_accepted_forms(const Address& address) {
+    // RFC 9112 section 3.2.2: a server MUST accept the absolute form of a target.
+    expect_answer(address, "GET http://localhost/10/absolute HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                  "HTTP/1.1 200 OK", "absolute");
+    // Section 2.2: an empty line before the request line is ignored; bare LF line ends.
+    expect_answer(address, "\r\nGET /10/leading-empty-line HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                  "HTTP/1.1 200 OK", "leading-empty-line");
+    expect_answer(address, "GET /10/bare-lf HTTP/1.1\nHost: localhost\n\n", "HTTP/1.1 200 OK",
+                  "bare-lf");
+    // HTTP/1.0 needs no Host header.
+    expect_answer(address, "GET /10/http-1.0 HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK", "http-1.0");
+    // A query is ignored; a '+' in a path is a plus, not a space.
+    expect_answer(address, get_request("/10/with-query?x=1"), "HTTP/1.1 200 OK", "with-query");
+    expect_answer(address, get_request("/10/one+two"), "HTTP/1.1 200 OK", "one+two");
+    // A body after the head (it has none to give to a GET) is read and ignored.
+    expect_answer(address,
+                  "GET /10/with-body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello",
+                  "HTTP/1.1 200 OK", "with-body");
+}
+
+// Three requests sent in the order 300, 200, 100 ms, each on its own connection, all at
+// once: the answers must arrive in the reverse order.
+void case_ordering(const Address& address) {
+    const std::vector<std::string> paths = {"/300/request-1", "/200/request-2", "/100/request-3"};
+    std::vector<FileDescriptor> sockets;
+    for (const std::string& path : paths) {
+        sockets.push_back(connect_to(address));
+        send_text(sockets.back(), get_request(path));
+        std::printf("sent GET %s\n", path.c_str());
+    }
+    std::vector<pollfd> waiting;
+    for (const FileDescriptor& socket_fd : sockets) {
+        waiting.push_back(pollfd{socket_fd.get(), POLLIN, 0});
+    }
+    std::vector<std::string> received(sockets.size());
+    std::vector<std::string> finished_bodies;
+    while (finished_bodies.size() < sockets.size()) {
+        const int ready = poll(waiting.data(), waiting.size(), receive_timeout_seconds * 1000);
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready < 0) {
+            fail_with_os_error("poll");
+        }
+        if (ready == 0) {
+            fail_now("no answer within " + std::to_string(receive_timeout_seconds) + " s");
+        }
+        for (std::size_t index = 0; index < waiting.size(); ++index) {
+            if (waiting[index].fd < 0 || waiting[index].revents == 0) {
+                continue;
+            }
+            char buffer[4096];
+            const ssize_t count = recv(waiting[index].fd, buffer, sizeof buffer, 0);
+            if (count < 0) {
+                fail_with_os_error("recv");
+            }
+            if (count > 0) {
+                received[index].append(buffer, static_cast<std::size_t>(count));
+                continue;
+            }
+            // The server closed the connection: this answer is complete.
+            waiting[index].fd = -1;  // poll ignores negative descriptors
+            const Answer answer = parse_answer(received[index]);
+            std::printf("answer %zu: %s \"%s\"\n", finished_bodies.size() + 1,
+                        answer.status_line.c_str(), answer.body.c_str());
+            check_equal("status line", "HTTP/1.1 200 OK", answer.status_line);
+            finished_bodies.push_back(answer.body);
+        }
+    }
+    check_equal("order of the answers", "request-3 request-2 request-1",
+                finished_bodies[0] + " " + finished_bodies[1] + " " + finished_bodies[2]);
+}
+
+void case_delay_not_a_number(const Address& address) {
+    for (const std::string delay : {"abc", "+5", "5ms", "1.5", "%35"}) {
+        expect_answer(address, get_request("/" + delay + "/x"), "HTTP/1.1 400 Bad Request",
+                      "The delay '" + delay + "' is not a whole number of milliseconds.\n");
+    }
+}
+
+void case_delay_negative(const Address& address) {
+    expect_answer(address, get_request("/-5/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay '-5' is negative.\n");
+}
+
+void case_delay_too_many_digits(const Address& address) {
+    // 2^64 does not fit in 64 bits; 2^63 does (as an unsigned number) but is above the cap.
+    expect_answer(address, get_request("/18446744073709551616/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay '18446744073709551616' is too large a number.\n");
+    expect_answer(address, get_request("/99999999999999999999999999/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay '99999999999999999999999999' is too large a number.\n");
+    expect_answer(address, get_request("/9223372036854775808/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay 9223372036854775808 ms is above this server's maximum of 60000 ms.\n");
+}
+
+// Run with --max-delay-ms=1000.
+void case_delay_above_maximum(const Address& address) {
+    expect_answer(address, get_request("/1001/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay 1001 ms is above this server's maximum of 1000 ms.\n");
+    expect_answer(address, get_request("/1000/just-right"), "HTTP/1.1 200 OK", "just-right");
+}
+
+void case_bad_percent_encoding(const Address& address) {
+    for (const std::string message : {"bad%zzescape", "cut%4", "end%", "%G0"}) {
+        expect_answer(address, get_request("/50/" + message), "HTTP/1.1 400 Bad Request",
+                      bad_percent_body);
+    }
+}
+
+void case_not_utf8(const Address& address) {
+    // A lone 0xFF; "/" written in two bytes (overlong); a UTF-16 surrogate; a cut sequence.
+    for (const std::string message : {"%FF", "%C0%AF", "%ED%A0%80", "%E2%82"}) {
+        expect_answer(address, get_request("/50/" + message), "HTTP/1.1 400 Bad Request",
+                      "The decoded message is not valid UTF-8.\n");
+    }
+}
+
+void case_unknown_path(const Address& address) {
+    for (const std::string path : {"/", "/hello", "/favicon.ico", "/50/", "/50/a/b", "//x"}) {
+        expect_answer(address, get_request(path), "HTTP/1.1 404 Not Found", not_found_body);
+    }
+}
+
+void case_method_not_allowed(const Address& address) {
+    for (const std::string method : {"POST", "DELETE", "get"}) {
+        expect_answer(address, method + " /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                      "HTTP/1.1 405 Method Not Allowed",
+                      "Method '" + method + "' is not allowed: this server answers GET only.\n");
+    }
+    // The answer to HEAD has the same headers, but no body (RFC 9110 section 9.3.2).
+    const std::string head_request = "HEAD /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    check_answer(head_request, send_and_receive(address, head_request),
+                 "HTTP/1.1 405 Method Not Allowed",
+                 "Method 'HEAD' is not allowed: this server answers GET only.\n", false);
+}
+
+void case_malformed_request_line(const Address& address) {
+    const std::string host = "Host: localhost\r\n\r\n";
+    for (const std::string request_line :
+         {"GARBAGE", "GET /50/x", "GET  /50/x HTTP/1.1", "GET /50/x HTTP/1.1 ",
+          "GET /50/x http/1.1", "GET /50/x HTTP/1.1x", "GET /50/caf\xC3\xA9 HTTP/1.1",
+          "GET /50/a\tb HTTP/1.1"}) {
+        expect_answer(address, request_line + "\r\n" + host, "HTTP/1.1 400 Bad Request",
+                      malformed_request_line_body);
+    }
+    expect_answer(address, "GET /50/x HTTP/2.0\r\n" + host, "HTTP/1.1 400 Bad Request",
+                  "This server speaks HTTP/1.0 and HTTP/1.1 only, not HTTP/2.0.\n");
+    expect_answer(address, "GET /50/x HTTP/0.9\r\n" + host, "HTTP/1.1 400 Bad Request",
+                  "This server speaks HTTP/1.0 and HTTP/1.1 only, not HTTP/0.9.\n");
+    expect_answer(address, "GET x/50/y HTTP/1.1\r\n" + host, "HTTP/1.1 400 Bad Request",
+                  "The request target must be a path, such as /2000/hello.\n");
+}
+
+void case_malformed_header(const Address& address) {
+    const std::string start = "GET /50/x HTTP/1.1\r\nHost: localhost\r\n";
+    const std::string malformed = "Malformed header line: expected 'Name: value'.\n";
+    expect_answer(address, start + "NoColon\r\n\r\n", "HTTP/1.1 400 Bad Request", malformed);
+    expect_answer(address, start + "Space-Before : colon\r\n\r\n", "HTTP/1.1 400 Bad Request",
+                  malformed);
+    expect_answer(address, start + "X-Folded: one\r\n two\r\n\r\n", "HTTP/1.1 400 Bad Request",
+                  "A header line starts with white space (obsolete line folding).\n");
+    expect_answer(address, start + std::string("X-Control: a\x01z\r\n\r\n"),
+                  "HTTP/1.1 400 Bad Request", "A header value contains a control character.\n");
+    expect_answer(address, start + std::string("X-Bare-CR: a\rz\r\n\r\n"),
+                  "HTTP/1.1 400 Bad Request", "A header value contains a control character.\n");
+}
+
+void case_missing_host(const Address& address) {
+    const std::string one_host =
+        "An HTTP/1.1 request must have exactly one Host header (RFC 9112 section 3.2).\n";
+    expect_answer(address, "GET /50/x HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request", one_host);
+    expect_answer(address, "GET /50/x HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n",
+                  "HTTP/1.1 400 Bad Request", one_host);
+    expect_answer(address, "GET /50/no-host HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK", "no-host");
+}
+
+// A head that goes on past 8 KiB without its empty line.
+void case_head_too_large(const Address& address) {
+    const std::string request =
+        "GET /50/x HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + std::string(9000, 'a');
+    expect_answer(address, request, "HTTP/1.1 431 Request Header Fields Too Large",
+                  "The request head is larger than 8 KiB.\n");
+}
+
+// Run with --idle-timeout-ms=300: a client that says nothing is closed, without an answer.
+void case_idle_timeout_silent(const Address& address) {
+    const FileDescriptor socket_fd = connect_to(address);
+    const auto start = std::chrono::steady_clock::now();
+    const std::string received = read_until_closed(socket_fd);
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    std::printf("(sent nothing) -> closed after %lld ms, received \"%s\"\n",
+                static_cast<long long>(waited.count()), visible(received).c_str());
+    check_equal("what a silent client receives", "", received);
+}
+
+// Run with --idle-timeout-ms=300: a half-sent request head gets 408.
+void case_idle_timeout_partial(const Address& address) {
+    expect_answer(address, "GET /50/x HTTP/1.1\r\nHost: loc", "HTTP/1.1 408 Request Timeout",
+                  "The request head did not arrive within 300 ms.\n");
+}
+
+// A client that goes away during its delay; the server must forget it and carry on.
+void case_client_disconnects(const Address& address, const std::string& log_path) {
+    {
+        const FileDescriptor socket_fd = connect_to(address);
+        send_text(socket_fd, get_request("/2000/gone"));
+        // Wait until the server has logged the request (so it is in its delay), then close.
+        wait_for_log_lines(log_path, 1);
+        std::printf("sent GET /2000/gone, closing the connection during its delay\n");
+    }
+    expect_answer(address, get_request("/50/after"), "HTTP/1.1 200 OK", "after");
+    check_log(log_path, {"#1 - 2000ms: gone", "#2 - 50ms: after"});
+}
+
+// The log line of each request: "#{count} - {delay_ms}ms: {decoded message}". Control
+// characters in the message stay percent-encoded there, so one request is one line.
+void case_log_format(const Address& address, const std::string& log_path) {
+    expect_answer(address, get_request("/50/hello%20world"), "HTTP/1.1 200 OK", "hello world");
+    expect_answer(address, get_request("/10/caf%C3%A9%0Anext"), "HTTP/1.1 200 OK",
+                  "caf\xC3\xA9\nnext");
+    expect_answer(address, get_request("/abc/not-logged"), "HTTP/1.1 400 Bad Request",
+                  "The delay 'abc' is not a whole number of milliseconds.\n");
+    expect_answer(address, get_request("/0/third"), "HTTP/1.1 200 OK", "third");
+    check_log(log_path,
+              {"#1 - 50ms: hello world", "#2 - 10ms: caf\xC3\xA9%0Anext", "#3 - 0ms: third"});
+}
+
+// A second server on the port the first one holds must fail: exit 1, the OS's message.
+void case_port_in_use(const Address& address, const std::string& server_path) {
+    const ProgramRun run =
+        run_program({server_path, "--host", address.host, "--port", address.port});
+    check_equal("exit code of a server whose port is taken", "1", std::to_string(run.exit_code));
+    const std::string expected_message = std::strerror(EADDRINUSE);  // "Address already in use"
+    check(run.err.find("bind") != std::string::npos &&
+              run.err.find(expected_message) != std::string::npos,
+          "standard error should name bind and say \"" + expected_message + "\"");
+    check_equal("standard output", "", run.out);
+}
+
+void case_help(const std::string& server_path) {
+    const ProgramRun run = run_program({server_path, "--help"});
+    check_equal("exit code of --help", "0", std::to_string(run.exit_code));
+    for (const char* mention : {"Usage: delayserver", "--host", "--port", "--max-delay-ms",
+                                "--idle-timeout-ms", "--help", "/{delay_ms}/{message}"}) {
+        check(run.out.find(mention) != std::string::npos,
+              std::string("--help should mention ") + mention);
+    }
+}
+
+void case_bad_option(const std::string& server_path) {
+    const ProgramRun run = run_program({server_path, "--bogus"});
+    check_equal("exit code for an unknown option", "2", std::to_string(run.exit_code));
+    check(run.err.find("unknown option '--bogus'") != std::string::npos,
+          "standard error should say \"unknown option '--bogus'\"");
+    const ProgramRun positional = run_program({server_path, "8080"});
+    check_equal("exit code for an argument that is not an option", "2",
+                std::to_string(positional.exit_code));
+}
+
+void case_bad_value(const std::string& server_path) {
+    const std::vector<std::vector<std::string>> bad_values = {
+        {"--port", "70000"},        {"--port", "http"}, {"--port=-1"},  {"--max-delay-ms", "1e3"},
+        {"--idle-timeout-ms", "0"}, {"--port"},         {"--host", ""},
+    };
+    for (const std::vector<std::string>& options : bad_values) {
+        std::vector<std::string> arguments = {server_path};
+        arguments.insert(arguments.end(), options.begin(), options.end());
+        const ProgramRun run = run_program(arguments);
+        check_equal("exit code for " + options[0], "2", std::to_string(run.exit_code));
+        const std::string option_name = options[0].substr(0, options[0].find('='));
+        check(run.err.find(option_name) != std::string::npos,
+              "standard error should name " + option_name);
+    }
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::fprintf(stderr,
+                 "delayserver-test: %s\n"
+                 "usage: delayserver-test HOST:PORT CASE [LOG_FILE | SERVER_PATH]\n"
+                 "       delayserver-test - help|bad-option|bad-value SERVER_PATH\n"
+                 "cases: ok accepted-forms ordering delay-not-a-number delay-negative\n"
+                 "       delay-too-many-digits delay-above-maximum bad-percent-encoding\n"
+                 "       not-utf8 unknown-path method-not-allowed malformed-request-line\n"
+                 "       malformed-header missing-host head-too-large idle-timeout-silent\n"
+                 "       idle-timeout-partial client-disconnects LOG_FILE log-format LOG_FILE\n"
+                 "       port-in-use SERVER_PATH help bad-option bad-value\n",
+                 message.c_str());
+    std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // A server that closes early must make send() fail with EPIPE, not kill this program.
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        fail_with_os_error("signal");
+    }
+    if (argc < 3 || argc > 4) {
+        usage_error("expected an address, a case and at most one more argument");
+    }
+    const std::string_view case_name = argv[2];
+    const std::string extra = argc == 4 ? argv[3] : "";
+    auto needs_extra = [&](const char* what) {
+        if (extra.empty()) {
+            usage_error(std::string(case_name) + " needs " + what);
+        }
+    };
+
+    // The cases that run the server program themselves need no address.
+    if (case_name == "help" || case_name == "bad-option" || case_name == "bad-value") {
+        needs_extra("the server program's path");
+        if (case_name == "help") {
+            case_help(extra);
+        } else if (case_name == "bad-option") {
+            case_bad_option(extra);
+        } else {
+            case_bad_value(extra);
+        }
+    } else {
+        const Address address = parse_address(argv[1]);
+        if (case_name == "ok") {
+            case_ok(address);
+        } else if (case_name == "accepted-forms") {
+            case_accepted_forms(address);
+        } else if (case_name == "ordering") {
+            case_ordering(address);
+        } else if (case_name == "delay-not-a-number") {
+            case_delay_not_a_number(address);
+        } else if (case_name == "delay-negative") {
+            case_delay_negative(address);
+        } else if (case_name == "delay-too-many-digits") {
+            case_delay_too_many_digits(address);
+        } else if (case_name == "delay-above-maximum") {
+            case_delay_above_maximum(address);
+        } else if (case_name == "bad-percent-encoding") {
+            case_bad_percent_encoding(address);
+        } else if (case_name == "not-utf8") {
+            case_not_utf8(address);
+        } else if (case_name == "unknown-path") {
+            case_unknown_path(address);
+        } else if (case_name == "method-not-allowed") {
+            case_method_not_allowed(address);
+        } else if (case_name == "malformed-request-line") {
+            case_malformed_request_line(address);
+        } else if (case_name == "malformed-header") {
+            case_malformed_header(address);
+        } else if (case_name == "missing-host") {
+            case_missing_host(address);
+        } else if (case_name == "head-too-large") {
+            case_head_too_large(address);
+        } else if (case_name == "idle-timeout-silent") {
+            case_idle_timeout_silent(address);
+        } else if (case_name == "idle-timeout-partial") {
+            case_idle_timeout_partial(address);
+        } else if (case_name == "client-disconnects") {
+            needs_extra("the server's log file");
+            case_client_disconnects(address, extra);
+        } else if (case_name == "log-format") {
+            needs_extra("the server's log file");
+            case_log_format(address, extra);
+        } else if (case_name == "port-in-use") {
+            needs_extra("the server program's path");
+            case_port_in_use(address, extra);
+        } else {
+            usage_error("unknown case '" + std::string(case_name) + "'");
+        }
+    }
+    if (failed_checks > 0) {
+        std::printf("%d check(s) FAILED\n", failed_checks);
+        return 1;
+    }
+    std::printf("all checks passed\n");
+    return 0;
+}

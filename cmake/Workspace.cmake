@@ -12,6 +12,16 @@ function(workspace_set_warnings)
     set(werror_default OFF)
   endif()
   option(WORKSPACE_WERROR "Treat compiler warnings as errors" ${werror_default})
+  # WORKSPACE_SANITIZER (set by the asan and tsan presets): build everything, the examples
+  # and the host tools alike, with these sanitizers. Any report fails the test it happens
+  # in: UBSan stops at the first report (-fno-sanitize-recover), ASan always does, and
+  # TSan makes the process exit with code 66.
+  set(WORKSPACE_SANITIZER "" CACHE STRING "Sanitizers to build with (address,undefined or thread)")
+  if(WORKSPACE_SANITIZER)
+    add_compile_options(-fsanitize=${WORKSPACE_SANITIZER} -fno-sanitize-recover=all
+                        -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=${WORKSPACE_SANITIZER})
+  endif()
   if(MSVC)
     add_compile_options(/W4 /permissive- /utf-8)
     if(WORKSPACE_WERROR)
@@ -133,10 +143,12 @@ endmacro()
 #       [STDERR <regex>]                    stderr must contain a match (repeatable)
 #       [WITH_DELAYSERVER]                  run it with a delay server on a free port;
 #                                           "{address}" in ARGS becomes host:port
-#       [TIMEOUT <seconds>] [ARGS <arg>...])
+#       [TIMEOUT <seconds>] [ARGS <arg>...]
+#       [ENVIRONMENT <NAME=value>...])          set for the test
 function(workspace_example_test)
   cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER"
-                        "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT" "STDERR;ARGS")
+                        "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
+                        "STDERR;ARGS;ENVIRONMENT")
   if(NOT WORKSPACE_EXPECT_OUTPUT)
     return()  # No test tools on this build machine (see workspace_add_host_tools).
   endif()
@@ -167,6 +179,9 @@ function(workspace_example_test)
   list(APPEND command ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${test_TARGET}> ${test_ARGS})
   add_test(NAME ${test_NAME} COMMAND ${command})
   set_tests_properties(${test_NAME} PROPERTIES TIMEOUT ${test_TIMEOUT} LABELS examples)
+  if(test_ENVIRONMENT)
+    set_tests_properties(${test_NAME} PROPERTIES ENVIRONMENT "${test_ENVIRONMENT}")
+  endif()
   if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
     # The Wine prefix is made once per run by the wine-prefix fixture (see below); without
     # it, the first Wine test of a parallel run would race the others to create it.

@@ -133,6 +133,28 @@ macro(workspace_add_host_tools)
   endif()
 endmacro()
 
+# valgrind --track-fds=yes lists every descriptor still open at exit: those the program
+# inherited ("<inherited from parent>") and those it opened itself, each followed by the
+# stack ("at 0x...") of the call that opened it. The checks: valgrind's report is there,
+# and no entry has such a stack. Sets <out> to the valgrind command line, or to "" (with
+# a configure message) where valgrind cannot be used.
+set(WORKSPACE_VALGRIND_FD_CHECKS
+    --stderr "FILE DESCRIPTORS: [0-9]+ open"
+    --stderr-absent "Open [^\n]*\n==[0-9]+==    at ")
+function(workspace_valgrind_fd_check out)
+  cmake_parse_arguments(PARSE_ARGV 1 check "" "NAME" "")
+  set(${out} "" PARENT_SCOPE)
+  if(CMAKE_CROSSCOMPILING OR WORKSPACE_SANITIZER)
+    return()  # valgrind runs native programs only, and not with a sanitizer's runtime.
+  endif()
+  find_program(VALGRIND valgrind)
+  if(NOT VALGRIND)
+    workspace_skip(${check_NAME} "valgrind not found (apt-get install valgrind)")
+    return()
+  endif()
+  set(${out} ${VALGRIND} -q --track-fds=yes --error-exitcode=99 PARENT_SCOPE)
+endfunction()
+
 # Declares one test of an example: runs it (under the cross-compiling emulator, if any)
 # through tools/expect-output, which compares its standard output line by line with
 # EXPECTED and checks how the process ended.
@@ -143,10 +165,12 @@ endmacro()
 #       [STDERR <regex>]                    stderr must contain a match (repeatable)
 #       [WITH_DELAYSERVER]                  run it with a delay server on a free port;
 #                                           "{address}" in ARGS becomes host:port
+#       [CHECK_FDS]                         run it under valgrind --track-fds=yes: no
+#                                           descriptor it opened may be open at exit
 #       [TIMEOUT <seconds>] [ARGS <arg>...]
 #       [ENVIRONMENT <NAME=value>...])          set for the test
 function(workspace_example_test)
-  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER"
+  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS"
                         "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
                         "STDERR;ARGS;ENVIRONMENT")
   if(NOT WORKSPACE_EXPECT_OUTPUT)
@@ -155,35 +179,45 @@ function(workspace_example_test)
   if(NOT test_TIMEOUT)
     set(test_TIMEOUT 60)
   endif()
-  set(command ${WORKSPACE_EXPECT_OUTPUT} --expected ${CMAKE_CURRENT_SOURCE_DIR}/${test_EXPECTED}
-              --timeout ${test_TIMEOUT})
+  # What expect-output checks...
+  set(checks --expected ${CMAKE_CURRENT_SOURCE_DIR}/${test_EXPECTED} --timeout ${test_TIMEOUT})
   if(test_README)
-    list(APPEND command --readme ${CMAKE_CURRENT_SOURCE_DIR}/${test_README} --block ${test_BLOCK})
+    list(APPEND checks --readme ${CMAKE_CURRENT_SOURCE_DIR}/${test_README} --block ${test_BLOCK})
   endif()
   if(test_SIGNAL)
-    list(APPEND command --signal ${test_SIGNAL})
+    list(APPEND checks --signal ${test_SIGNAL})
   elseif(DEFINED test_EXIT)
-    list(APPEND command --exit ${test_EXIT})
+    list(APPEND checks --exit ${test_EXIT})
   endif()
   foreach(pattern IN LISTS test_STDERR)
-    list(APPEND command --stderr ${pattern})
+    list(APPEND checks --stderr ${pattern})
   endforeach()
-  list(APPEND command --)
+  # ...and what runs the example: a delay server launcher, valgrind, the emulator.
+  set(runners "")
   if(test_WITH_DELAYSERVER)
     if(NOT WORKSPACE_HAVE_DELAYSERVER)
       workspace_skip(${test_NAME} "needs the delay server, which needs standalone Asio")
       return()
     endif()
-    list(APPEND command ${WORKSPACE_WITH_DELAYSERVER} --server ${WORKSPACE_DELAYSERVER} --)
+    list(APPEND runners ${WORKSPACE_WITH_DELAYSERVER} --server ${WORKSPACE_DELAYSERVER} --)
   endif()
-  list(APPEND command ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${test_TARGET}> ${test_ARGS})
-  add_test(NAME ${test_NAME} COMMAND ${command})
+  if(test_CHECK_FDS)
+    workspace_valgrind_fd_check(valgrind NAME ${test_NAME})
+    if(NOT valgrind)
+      return()
+    endif()
+    list(APPEND checks ${WORKSPACE_VALGRIND_FD_CHECKS})
+    list(APPEND runners ${valgrind})
+  endif()
+  add_test(NAME ${test_NAME}
+           COMMAND ${WORKSPACE_EXPECT_OUTPUT} ${checks} -- ${runners}
+                   ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${test_TARGET}> ${test_ARGS})
   set_tests_properties(${test_NAME} PROPERTIES TIMEOUT ${test_TIMEOUT} LABELS examples)
   if(test_ENVIRONMENT)
     set_tests_properties(${test_NAME} PROPERTIES ENVIRONMENT "${test_ENVIRONMENT}")
   endif()
   if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
-    # The Wine prefix is made once per run by the wine-prefix fixture (see below); without
+    # The Wine prefix is made once per run by the wine-prefix fixture (see above); without
     # it, the first Wine test of a parallel run would race the others to create it.
     set_tests_properties(${test_NAME} PROPERTIES FIXTURES_REQUIRED wine-prefix)
   endif()

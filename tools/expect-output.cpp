@@ -6,7 +6,8 @@
 //   - optionally, the README's output block of the same name, against the same file, so
 //     the output a README shows is proven to be the output the program prints;
 //   - how the process ended: an exit code (default 0) or a signal such as SIGSEGV;
-//   - optionally, that standard error contains a match for a pattern.
+//   - optionally, that standard error contains a match for a pattern (--stderr), or has no
+//     match for one (--stderr-absent).
 //
 // Expected-output files are plain text, one line per line of output. Where a line may
 // vary from run to run (a date, a duration), the part that varies is written as a regular
@@ -15,7 +16,8 @@
 //
 // Usage:
 //   expect-output --expected FILE [--readme README.md --block NAME]
-//                 [--exit CODE | --signal SIGNAME] [--stderr REGEX]... [--timeout SECONDS]
+//                 [--exit CODE | --signal SIGNAME] [--stderr REGEX]...
+//                 [--stderr-absent REGEX]... [--timeout SECONDS]
 //                 -- COMMAND [ARG...]
 //
 // Runs on Linux and macOS (it is a host tool: cross-built examples run under Wine or QEMU
@@ -54,6 +56,7 @@ namespace {
                  "expect-output: %s\n"
                  "usage: expect-output --expected FILE [--readme README.md --block NAME]\n"
                  "                     [--exit CODE | --signal SIGNAME] [--stderr REGEX]...\n"
+                 "                     [--stderr-absent REGEX]...\n"
                  "                     [--timeout SECONDS] -- COMMAND [ARG...]\n",
                  message.c_str());
     std::exit(2);
@@ -66,6 +69,7 @@ struct Options {
     int expected_exit = 0;
     std::optional<int> expected_signal;
     std::vector<std::string> stderr_patterns;
+    std::vector<std::string> stderr_absent_patterns;
     int timeout_seconds = 60;
     std::vector<std::string> command;
 };
@@ -122,6 +126,8 @@ Options parse_options(int argc, char** argv) {
             options.expected_signal = parse_signal(value("--signal"));
         } else if (flag == "--stderr") {
             options.stderr_patterns.push_back(value("--stderr"));
+        } else if (flag == "--stderr-absent") {
+            options.stderr_absent_patterns.push_back(value("--stderr-absent"));
         } else if (flag == "--timeout") {
             options.timeout_seconds = parse_number(value("--timeout"), "--timeout");
         } else {
@@ -404,6 +410,13 @@ int main(int argc, char** argv) {
     for (const std::string& pattern : options.stderr_patterns) {
         if (!std::regex_search(finished.err, std::regex(pattern))) {
             std::fprintf(stderr, "standard error has no match for /%s/\n", pattern.c_str());
+            ok = false;
+        }
+    }
+    for (const std::string& pattern : options.stderr_absent_patterns) {
+        if (std::regex_search(finished.err, std::regex(pattern))) {
+            std::fprintf(stderr, "standard error has a match for /%s/, which it must not\n",
+                         pattern.c_str());
             ok = false;
         }
     }

@@ -44,7 +44,7 @@ fi
 packages=(cmake make g++ libasio-dev)
 if [ "$what" = test ]; then
   # binutils gives the cross builds' nm; wine64 is the 64-bit loader Debian splits out.
-  packages+=(clang clang-format binutils g++-mingw-w64-x86-64 wine wine64 qemu-user
+  packages+=(clang clang-format binutils valgrind g++-mingw-w64-x86-64 wine wine64 qemu-user
              g++-aarch64-linux-gnu)
 fi
 

@@ -9,9 +9,12 @@
 //   4. stop the server (SIGTERM) and exit with COMMAND's status.
 //
 // Usage:
-//   with-delayserver --server PATH [--server-arg ARG]... [--server-log FILE | --show-server]
-//                    [--startup-timeout SECONDS] -- COMMAND [ARG...]
+//   with-delayserver --server PATH [--server-arg ARG]... [--server-wrapper ARG]...
+//                    [--server-log FILE | --show-server] [--startup-timeout SECONDS]
+//                    -- COMMAND [ARG...]
 //
+//   --server-wrapper ARG  run the server under a tool: the ARGs come before PATH (the
+//                         tests use it to run the server under valgrind)
 //   --server-log FILE   write what the server prints after its first line to FILE
 //   --show-server       copy it to standard error, each line prefixed "[delayserver] "
 //   (neither: the server's log is read and dropped)
@@ -48,6 +51,7 @@ namespace {
     std::fprintf(stderr,
                  "with-delayserver: %s\n"
                  "usage: with-delayserver --server PATH [--server-arg ARG]...\n"
+                 "                        [--server-wrapper ARG]...\n"
                  "                        [--server-log FILE | --show-server]\n"
                  "                        [--startup-timeout SECONDS] -- COMMAND [ARG...]\n",
                  message.c_str());
@@ -57,6 +61,7 @@ namespace {
 struct Options {
     std::string server;
     std::vector<std::string> server_arguments;
+    std::vector<std::string> server_wrapper;
     std::string server_log;
     bool show_server = false;
     int startup_timeout_seconds = 20;
@@ -81,6 +86,8 @@ Options parse_options(int argc, char** argv) {
             options.server = value("--server");
         } else if (flag == "--server-arg") {
             options.server_arguments.push_back(value("--server-arg"));
+        } else if (flag == "--server-wrapper") {
+            options.server_wrapper.push_back(value("--server-wrapper"));
         } else if (flag == "--server-log") {
             options.server_log = value("--server-log");
         } else if (flag == "--show-server") {
@@ -241,8 +248,10 @@ int main(int argc, char** argv) {
     posix_spawn_file_actions_init(&server_actions);
     posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&server_actions, server_pipe[1]);
-    std::vector<std::string> server_command = {options.server, "--host", "127.0.0.1", "--port",
-                                               "0"};
+    std::vector<std::string> server_command = options.server_wrapper;
+    for (const char* argument : {options.server.c_str(), "--host", "127.0.0.1", "--port", "0"}) {
+        server_command.emplace_back(argument);
+    }
     server_command.insert(server_command.end(), options.server_arguments.begin(),
                           options.server_arguments.end());
     const pid_t server = spawn(server_command, &server_actions);

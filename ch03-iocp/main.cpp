@@ -14,13 +14,16 @@
 // can be read now", and we do the reading.
 //
 // Usage:    ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
+//                   [--timeline]
 //           (defaults: localhost:8080, 5 requests, 1000 ms step, timeout = longest delay
 //           + 10 s). The delay server must be running: build/default/delayserver/delayserver.
 // Platform: Windows (I/O completion ports are Windows-only). Builds with MinGW-w64 or MSVC;
 //           on Linux, `cmake --workflow --preset windows-mingw` runs it under Wine.
 //
 // What to watch for: request-4 is answered first and request-0 last; the summary line
-// compares the run time with the longest delay. The output is ch03-epoll's, byte for byte.
+// compares the run time with the longest delay. With --timeline, one bar per stream
+// from when its request was sent to when its answer arrived: the bars overlap. The output is
+// ch03-epoll's, byte for byte.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 #include <ws2tcpip.h>
 
@@ -76,7 +79,7 @@ void print_error(std::string_view call, DWORD error) {
     std::fprintf(stderr,
                  "ch03-iocp: %.*s\n"
                  "usage: ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] "
-                 "[--timeout MS]\n",
+                 "[--timeout MS] [--timeline]\n",
                  static_cast<int>(message.size()), message.data());
     std::exit(2);
 }
@@ -91,6 +94,7 @@ struct Arguments {
     int requests = 5;
     int step_ms = 1000;
     int timeout_ms = -1;  // -1: the longest delay plus 10 s
+    bool timeline = false;
 };
 
 int parse_number(std::string_view text, int lowest, int highest, std::string_view flag) {
@@ -110,6 +114,10 @@ Arguments parse_arguments(int argc, char** argv) {
         const std::string_view flag = argv[index];
         if (flag == "--help" || flag == "-h") {
             usage_error("five slow requests to the delay server, answered through IOCP");
+        }
+        if (flag == "--timeline") {
+            arguments.timeline = true;
+            continue;
         }
         if (index + 1 >= argc) {
             usage_error("unknown option or missing value: '" + std::string(flag) + "'");
@@ -207,9 +215,11 @@ struct Stream {
     Socket socket;
     std::string request_path;
     std::string received;
-    bool finished = false;       // read to end of file
-    OVERLAPPED overlapped = {};  // the receive in progress; zeroed before each WSARecv
-    char buffer[4096] = {};      // where the OS puts what it receives
+    bool finished = false;               // read to end of file
+    Clock::time_point sent_at = {};      // for the timeline
+    Clock::time_point answered_at = {};  // for the timeline
+    OVERLAPPED overlapped = {};          // the receive in progress; zeroed before each WSARecv
+    char buffer[4096] = {};              // where the OS puts what it receives
 };
 
 // Connects a blocking TCP socket to host:port, trying each address the name resolves to
@@ -406,6 +416,7 @@ void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_po
             // each one answers exactly one WSARecv, and none is started after end of file.
             if (read_stream(stream)) {
                 stream.finished = true;
+                stream.answered_at = Clock::now();
                 ++finished_streams;
                 print_response(token, stream);
             }
@@ -438,6 +449,34 @@ int print_summary(const std::vector<Stream>& streams, const Arguments& arguments
     return failed == 0 ? 0 : 1;
 }
 
+// One line per stream: a bar from when its request was sent to when its answer arrived,
+// on one time scale, so the overlap of the waits can be seen.
+void print_timeline(const std::vector<Stream>& streams, Clock::time_point start) {
+    constexpr int columns = 50;
+    Clock::duration end = Clock::duration::zero();
+    for (const Stream& stream : streams) {
+        end = std::max(end, stream.answered_at - start);
+    }
+    const double seconds_per_column =
+        std::max(std::chrono::duration<double>(end).count() / columns, 0.001);
+    auto column = [&](Clock::time_point time) {
+        return static_cast<int>(std::chrono::duration<double>(time - start).count() /
+                                seconds_per_column);
+    };
+    std::printf("\nTimeline: from request sent (|) to answer (>); one column is %.0f ms\n",
+                seconds_per_column * 1000);
+    for (std::size_t token = 0; token < streams.size(); ++token) {
+        const Stream& stream = streams[token];
+        const int sent = column(stream.sent_at);
+        const int answered = std::max(column(stream.answered_at), sent + 1);
+        const std::string bar = std::string(sent, ' ') + "|" +
+                                std::string(answered - sent - 1, '=') + ">" +
+                                std::string(std::max(columns - answered, 0), ' ');
+        std::printf("  stream %zu %s %5.2f s\n", token, bar.c_str(),
+                    std::chrono::duration<double>(stream.answered_at - stream.sent_at).count());
+    }
+}
+
 int main(int argc, char** argv) {
     const Arguments arguments = parse_arguments(argc, argv);
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
@@ -462,6 +501,7 @@ int main(int argc, char** argv) {
         const std::string request = build_request(delay_ms, index);
         Stream stream{connect_to(arguments), request.substr(4, request.find(' ', 4) - 4), {}};
         send_all(stream.socket.get(), request);
+        stream.sent_at = Clock::now();
         // No non-blocking mode to set: an overlapped receive never blocks the thread, it
         // starts and completes later. But it must start where the stream will stay: in the
         // list (epoll registered first and moved after; here the OS would be left holding a
@@ -474,5 +514,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     wait_loop(queue, streams, start + std::chrono::milliseconds(arguments.timeout_ms));
-    return print_summary(streams, arguments, Clock::now() - start);
+    const int result = print_summary(streams, arguments, Clock::now() - start);
+    if (arguments.timeline) {
+        print_timeline(streams, start);
+    }
+    return result;
 }

@@ -13,13 +13,15 @@
 // (Windows, completion-based: the kernel does the reading and says "done").
 //
 // Usage:    ch03-kqueue [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
+//                   [--timeline]
 //           (defaults: localhost:8080, 5 requests, 1000 ms step, timeout = longest delay
 //           + 10 s). The delay server must be running: ./run-example ch03-kqueue starts one.
 // Platform: macOS, FreeBSD and the other BSDs (kqueue is part of their libc); Linux with
 //           libkqueue, which emulates kqueue on top of epoll (see README.md).
 //
 // What to watch for: request-4 is answered first and request-0 last; the summary line
-// compares the run time with the longest delay.
+// compares the run time with the longest delay. With --timeline, one bar per stream
+// from when its request was sent to when its answer arrived: the bars overlap.
 #include <sys/types.h>  // first: kqueue(2) lists it before <sys/event.h>
 
 #include <fcntl.h>
@@ -68,7 +70,7 @@ using Clock = std::chrono::steady_clock;
     std::fprintf(stderr,
                  "ch03-kqueue: %.*s\n"
                  "usage: ch03-kqueue [--address HOST:PORT] [--requests N] [--step MS] "
-                 "[--timeout MS]\n",
+                 "[--timeout MS] [--timeline]\n",
                  static_cast<int>(message.size()), message.data());
     std::exit(2);
 }
@@ -83,6 +85,7 @@ struct Arguments {
     int requests = 5;
     int step_ms = 1000;
     int timeout_ms = -1;  // -1: the longest delay plus 10 s
+    bool timeline = false;
 };
 
 int parse_number(std::string_view text, int lowest, int highest, std::string_view flag) {
@@ -102,6 +105,10 @@ Arguments parse_arguments(int argc, char** argv) {
         const std::string_view flag = argv[index];
         if (flag == "--help" || flag == "-h") {
             usage_error("five slow requests to the delay server, answered through kqueue");
+        }
+        if (flag == "--timeline") {
+            arguments.timeline = true;
+            continue;
         }
         if (index + 1 >= argc) {
             usage_error("unknown option or missing value: '" + std::string(flag) + "'");
@@ -173,7 +180,9 @@ struct Stream {
     FileDescriptor socket;
     std::string request_path;
     std::string received;
-    bool finished = false;  // read to end of file
+    bool finished = false;               // read to end of file
+    Clock::time_point sent_at = {};      // for the timeline
+    Clock::time_point answered_at = {};  // for the timeline
 };
 
 // Connects a blocking TCP socket to host:port, trying each address the name resolves to
@@ -370,6 +379,7 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
             }
             if (read_stream(stream)) {
                 stream.finished = true;
+                stream.answered_at = Clock::now();
                 ++finished_streams;
                 print_response(token, stream);
             }
@@ -402,6 +412,34 @@ int print_summary(const std::vector<Stream>& streams, const Arguments& arguments
     return failed == 0 ? 0 : 1;
 }
 
+// One line per stream: a bar from when its request was sent to when its answer arrived,
+// on one time scale, so the overlap of the waits can be seen.
+void print_timeline(const std::vector<Stream>& streams, Clock::time_point start) {
+    constexpr int columns = 50;
+    Clock::duration end = Clock::duration::zero();
+    for (const Stream& stream : streams) {
+        end = std::max(end, stream.answered_at - start);
+    }
+    const double seconds_per_column =
+        std::max(std::chrono::duration<double>(end).count() / columns, 0.001);
+    auto column = [&](Clock::time_point time) {
+        return static_cast<int>(std::chrono::duration<double>(time - start).count() /
+                                seconds_per_column);
+    };
+    std::printf("\nTimeline: from request sent (|) to answer (>); one column is %.0f ms\n",
+                seconds_per_column * 1000);
+    for (std::size_t token = 0; token < streams.size(); ++token) {
+        const Stream& stream = streams[token];
+        const int sent = column(stream.sent_at);
+        const int answered = std::max(column(stream.answered_at), sent + 1);
+        const std::string bar = std::string(sent, ' ') + "|" +
+                                std::string(answered - sent - 1, '=') + ">" +
+                                std::string(std::max(columns - answered, 0), ' ');
+        std::printf("  stream %zu %s %5.2f s\n", token, bar.c_str(),
+                    std::chrono::duration<double>(stream.answered_at - stream.sent_at).count());
+    }
+}
+
 int main(int argc, char** argv) {
     const Arguments arguments = parse_arguments(argc, argv);
     const Clock::time_point start = Clock::now();
@@ -416,6 +454,7 @@ int main(int argc, char** argv) {
         const std::string request = build_request(delay_ms, index);
         Stream stream{connect_to(arguments), request.substr(4, request.find(' ', 4) - 4), {}};
         send_all(stream.socket.get(), request);
+        stream.sent_at = Clock::now();
         // Non-blocking from here on: a read with nothing to read returns EAGAIN instead
         // of putting the thread to sleep, so one stream can never block the others.
         const int flags = fcntl(stream.socket.get(), F_GETFL);
@@ -430,5 +469,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     wait_loop(queue, streams, start + std::chrono::milliseconds(arguments.timeout_ms));
-    return print_summary(streams, arguments, Clock::now() - start);
+    const int result = print_summary(streams, arguments, Clock::now() - start);
+    if (arguments.timeline) {
+        print_timeline(streams, start);
+    }
+    return result;
 }

@@ -233,6 +233,18 @@ function(workspace_add_run_target target)
     COMMENT "Running ${target}")
 endfunction()
 
+# ch03-epoll, ch03-kqueue and ch03-iocp must keep the same sections and functions in the
+# same order (cmake/check-event-queue-structure.cmake). A text check: it runs in the native
+# build, whichever of the three this platform compiles.
+function(workspace_add_structure_check)
+  if(CMAKE_CROSSCOMPILING)
+    return()
+  endif()
+  add_test(NAME event-queues-structure
+           COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   -P ${PROJECT_SOURCE_DIR}/cmake/check-event-queue-structure.cmake)
+endfunction()
+
 # Checks every C++ source of the workspace against .clang-format (as a test, so the
 # README's test command checks the house style too).
 function(workspace_add_format_check)

@@ -70,8 +70,13 @@ function(workspace_add_emulator_setup)
 endfunction()
 
 # An example that cannot exist on this platform says so at configure time, in one line.
+# The reason may come in several strings, joined as they are (ARGV<n> keeps any ";").
 function(workspace_skip example)
-  string(CONCAT reason ${ARGN})
+  set(reason "")
+  math(EXPR last "${ARGC} - 1")
+  foreach(index RANGE 1 ${last})
+    string(APPEND reason "${ARGV${index}}")
+  endforeach()
   message(STATUS "Skipping ${example}: ${reason}")
 endfunction()
 
@@ -243,6 +248,17 @@ function(workspace_add_structure_check)
   add_test(NAME event-queues-structure
            COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
                    -P ${PROJECT_SOURCE_DIR}/cmake/check-event-queue-structure.cmake)
+endfunction()
+
+# The links and commands in the README files and docs/ point to things that exist
+# (cmake/check-docs.cmake).
+function(workspace_add_docs_check)
+  if(CMAKE_CROSSCOMPILING)
+    return()
+  endif()
+  add_test(NAME docs-links-and-commands
+           COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   -P ${PROJECT_SOURCE_DIR}/cmake/check-docs.cmake)
 endfunction()
 
 # Checks every C++ source of the workspace against .clang-format (as a test, so the

@@ -1,0 +1,101 @@
+// fuzz/request-fuzzer.cpp: libFuzzer harness for the delay server's request parsing.
+//
+// What it shows: the functions that read untrusted bytes from the network
+// (delayserver/request.hpp: the head scanner, the request line, percent-decoding, the
+// delay number) fed with millions of generated inputs. libFuzzer mutates inputs towards
+// new code paths; AddressSanitizer and UndefinedBehaviorSanitizer turn any memory error or
+// undefined behaviour into a crash, and the checks below turn any broken promise of the
+// parser into one too.
+//
+// Usage: built by the fuzz preset (clang only):
+//   cmake --workflow --preset fuzz              build, then fuzz for 60 s (the CTest test)
+//   build/fuzz/fuzz/request-fuzzer CORPUS_DIR fuzz/corpus -max_total_time=600
+// A crash leaves its input in build/fuzz/fuzz/crash-*; copy it into fuzz/regressions/ and
+// the fuzz-regressions test replays it on every run from then on.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "request.hpp"
+#include "response.hpp"
+
+namespace {
+
+using namespace delayserver;
+constexpr std::chrono::milliseconds max_delay{60000};
+
+// A broken promise of the parser is a bug like any crash: report it and abort, so
+// libFuzzer saves the input.
+void check(bool condition, const char* promise) {
+    if (!condition) {
+        std::fprintf(stderr, "request-fuzzer: broken promise: %s\n", promise);
+        std::abort();
+    }
+}
+
+void check_head(std::string_view received) {
+    const HeadScan scan = scan_request_head(received);
+    switch (scan.state) {
+        case HeadState::incomplete:
+            check(received.size() <= max_request_head_bytes + 4,
+                  "an incomplete head is never longer than the limit (and its line end)");
+            return;
+        case HeadState::too_large:
+            check(received.size() > max_request_head_bytes, "too_large only past the limit");
+            return;
+        case HeadState::complete:
+            break;
+    }
+    check(scan.length > 0 && scan.length <= received.size(), "a head lies within the bytes");
+    check(received.substr(0, scan.length).ends_with("\n"), "a head ends with a line end");
+
+    const RequestOutcome outcome =
+        interpret_request_head(received.substr(0, scan.length), max_delay);
+    const int status = outcome.status_code;
+    check(status == 200 || status == 400 || status == 404 || status == 405,
+          "the answer is 200, 400, 404 or 405");
+    check(!reason_phrase(status).empty(), "every status sent has a reason phrase");
+    if (status == 200) {
+        check(outcome.delay >= std::chrono::milliseconds{0} && outcome.delay <= max_delay,
+              "a delay is between 0 and the maximum");
+        check(is_valid_utf8(outcome.body), "a message answered as UTF-8 is UTF-8");
+    } else {
+        check(!outcome.body.empty(), "an error answer says why");
+    }
+    const std::string response =
+        build_response(status, outcome.body, "Thu, 26 Nov 2026 03:40:00 GMT", outcome.send_body);
+    check(response.starts_with("HTTP/1.1 " + std::to_string(status) + " "),
+          "the response starts with its status line");
+    const std::string length_header =
+        "\r\ncontent-length: " + std::to_string(outcome.body.size()) + "\r\n";
+    check(response.find(length_header) != std::string::npos, "content-length is the body size");
+}
+
+void check_pieces(std::string_view text) {
+    if (const auto decoded = percent_decode(text)) {
+        check(decoded->size() <= text.size(), "decoding never makes text longer");
+    }
+    const ParsedDelay delay = parse_delay(text, max_delay);
+    if (delay.problem == DelayProblem::none) {
+        check(delay.delay >= std::chrono::milliseconds{0} && delay.delay <= max_delay,
+              "an accepted delay is between 0 and the maximum");
+        check(!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos,
+              "an accepted delay is decimal digits only");
+    }
+    if (const auto line = parse_request_line(text)) {
+        check(line->method.size() + line->target.size() + line->version.size() + 2 == text.size(),
+              "a request line is its three parts and two spaces");
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    check_head(input);
+    check_pieces(input);
+    return 0;
+}

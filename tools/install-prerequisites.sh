@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tools/install-prerequisites.sh: install what the workspace needs and is missing.
 #
-# Usage: tools/install-prerequisites.sh run|test
+# Usage: tools/install-prerequisites.sh run|run-windows|test
 #   run   what building and running the examples needs: CMake, make, a C++ compiler,
 #         standalone Asio (for the delay server)
+#   run-windows  the same, plus MinGW-w64 and Wine, to run ch03-iocp on Linux
 #   test  the same, plus the tools every test needs: clang and clang-format, MinGW-w64 and
 #         Wine (the Windows build), the ARM64 cross compiler and QEMU (the ARM64 build)
 #
@@ -14,8 +15,8 @@ set -euo pipefail
 
 what=${1:-}
 case "$what" in
-  run | test) ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  run | run-windows | test) ;;
+  *) echo "usage: $0 run|run-windows|test" >&2; exit 2 ;;
 esac
 
 if [ "$(uname -s)" = "Darwin" ]; then
@@ -42,6 +43,9 @@ if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
 fi
 
 packages=(cmake make g++ libasio-dev)
+if [ "$what" = run-windows ]; then
+  packages+=(g++-mingw-w64-x86-64 wine wine64)
+fi
 if [ "$what" = test ]; then
   # binutils gives the cross builds' nm; wine64 is the 64-bit loader Debian splits out.
   packages+=(clang clang-format binutils valgrind g++-mingw-w64-x86-64 wine wine64 qemu-user

@@ -332,13 +332,55 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
 // The summary
 // ----------------------------------------------------------------------------------------
 
-// Each answer must be a 200 OK; the run took about the longest delay, not their sum.
+// A complete 200 OK answer: the status line, the head up to its empty line, and a body of
+// exactly the size its content-length header gives. The delay server always sends that
+// header and closes the connection after the body, so a shorter body means the connection
+// ended early, and a missing head means the server sent something that is not HTTP at all.
+// Header names are case-insensitive (RFC 9110 section 5.1).
+bool is_complete_ok_answer(std::string_view answer) {
+    constexpr std::string_view status_line = "HTTP/1.1 200 OK\r\n";
+    const std::size_t head_end = answer.find("\r\n\r\n");
+    if (!answer.starts_with(status_line) || head_end == std::string_view::npos) {
+        return false;
+    }
+    const std::size_t body_size = answer.size() - (head_end + 4);
+    // The header lines, each ending in "\r\n": from after the status line to the empty line.
+    std::string_view headers = answer.substr(status_line.size(), head_end + 2 - status_line.size());
+    while (!headers.empty()) {
+        const std::size_t line_end = headers.find("\r\n");
+        const std::string_view line = headers.substr(0, line_end);
+        headers.remove_prefix(line_end + 2);
+        const std::string_view wanted = "content-length:";
+        const bool is_content_length =
+            line.size() > wanted.size() &&
+            std::equal(wanted.begin(), wanted.end(), line.begin(), [](char lower, char got) {
+                return lower == (got >= 'A' && got <= 'Z' ? got - 'A' + 'a' : got);
+            });
+        if (!is_content_length) {
+            continue;
+        }
+        std::string_view value = line.substr(wanted.size());
+        while (value.starts_with(' ') || value.starts_with('\t')) {
+            value.remove_prefix(1);  // optional white space around the value
+        }
+        while (value.ends_with(' ') || value.ends_with('\t')) {
+            value.remove_suffix(1);
+        }
+        std::size_t length = 0;
+        const auto [end, error] =
+            std::from_chars(value.data(), value.data() + value.size(), length);
+        return error == std::errc() && end == value.data() + value.size() && length == body_size;
+    }
+    return false;  // no content-length: there is no telling whether the body is complete
+}
+
+// Each answer must be a complete 200 OK; the run took about the longest delay, not the sum.
 int print_summary(const std::vector<Stream>& streams, const Arguments& arguments,
                   Clock::duration elapsed) {
     int failed = 0;
     for (std::size_t token = 0; token < streams.size(); ++token) {
-        if (!streams[token].received.starts_with("HTTP/1.1 200 OK\r\n")) {
-            std::fprintf(stderr, "ch03-epoll: stream %zu got no 200 OK answer\n", token);
+        if (!is_complete_ok_answer(streams[token].received)) {
+            std::fprintf(stderr, "ch03-epoll: stream %zu got no complete 200 OK answer\n", token);
             ++failed;
         }
     }

@@ -171,6 +171,8 @@ endfunction()
 #       [STDERR <regex>]                    stderr must contain a match (repeatable)
 #       [WITH_DELAYSERVER]                  run it with a delay server on a free port;
 #                                           "{address}" in ARGS becomes host:port
+#       [SERVER_ARGS <arg>...]              options for that delay server, such as
+#                                           --fault=reset (one argument each)
 #       [CHECK_FDS]                         run it under valgrind --track-fds=yes: no
 #                                           descriptor it opened may be open at exit
 #       [TIMEOUT <seconds>] [ARGS <arg>...]
@@ -178,7 +180,7 @@ endfunction()
 function(workspace_example_test)
   cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS"
                         "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
-                        "STDERR;ARGS;ENVIRONMENT")
+                        "STDERR;ARGS;ENVIRONMENT;SERVER_ARGS")
   if(NOT WORKSPACE_EXPECT_OUTPUT)
     return()  # No test tools on this build machine (see workspace_add_host_tools).
   endif()
@@ -205,7 +207,11 @@ function(workspace_example_test)
       workspace_skip(${test_NAME} "needs the delay server, which needs standalone Asio")
       return()
     endif()
-    list(APPEND runners ${WORKSPACE_WITH_DELAYSERVER} --server ${WORKSPACE_DELAYSERVER} --)
+    list(APPEND runners ${WORKSPACE_WITH_DELAYSERVER} --server ${WORKSPACE_DELAYSERVER})
+    foreach(argument IN LISTS test_SERVER_ARGS)
+      list(APPEND runners --server-arg ${argument})
+    endforeach()
+    list(APPEND runners --)
   endif()
   if(test_CHECK_FDS)
     workspace_valgrind_fd_check(valgrind NAME ${test_NAME})

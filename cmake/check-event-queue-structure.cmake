@@ -12,7 +12,8 @@
 cmake_minimum_required(VERSION 3.25)
 set(examples ch03-epoll ch03-kqueue ch03-iocp)
 set(shared_functions parse_arguments build_request connect_to send_all create_queue
-    register_interest read_stream print_response wait_loop print_summary print_timeline main)
+    register_interest read_stream print_response wait_loop is_complete_ok_answer print_summary
+    print_timeline main)
 
 foreach(example IN LISTS examples)
   file(STRINGS ${SOURCE_DIR}/${example}/main.cpp lines)

@@ -8,6 +8,7 @@
 //
 // Usage:
 //   delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]
+//               [--fault MODE]
 //   curl http://127.0.0.1:8080/2000/hello%20world    # "hello world", after 2000 ms
 // `delayserver --help` explains every option and every error answer.
 //
@@ -16,6 +17,10 @@
 //   #1 - 2000ms: hello world             one line per valid request, as it ARRIVES
 // The request lines appear in the order the requests arrive; the answers leave in the
 // order their delays end. Errors and hints go to standard error.
+//
+// --fault MODE makes the server answer wrongly on purpose (reset, stall, garbage, truncate,
+// close), so that the examples' tests can show what a client does when a server fails it.
+// All of that code is in the section "Fault modes" below; without --fault it never runs.
 //
 // Platform: anything standalone Asio supports (Linux, macOS, Windows); raising the
 // open-file limit is POSIX only. Build: see CMakeLists.txt (ASIO_STANDALONE is defined
@@ -33,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #if !defined(_WIN32)
 #include <sys/resource.h>
@@ -64,17 +70,22 @@ constexpr std::uint64_t largest_milliseconds_option = 24ULL * 60 * 60 * 1000;
 // Options
 // ---------------------------------------------------------------------------------------
 
+// --fault MODE: what the server sends instead of each 200 answer (see "Fault modes").
+enum class Fault { none, reset, stall, garbage, truncate, close };
+
 struct Settings {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
     std::chrono::milliseconds max_delay = 60000ms;
     std::chrono::milliseconds idle_timeout = 10000ms;
+    Fault fault = Fault::none;
 };
 
 constexpr const char* help_text =
     "delayserver: a slow HTTP/1.1 server for the book's event-queue examples.\n"
     "\n"
     "Usage: delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]\n"
+    "                   [--fault MODE]\n"
     "\n"
     "GET /{delay_ms}/{message} is answered after delay_ms milliseconds with the\n"
     "percent-decoded message as a text/plain body, then the connection is closed.\n"
@@ -88,6 +99,16 @@ constexpr const char* help_text =
     "  --idle-timeout-ms N  time a client has to send its whole request head, in ms\n"
     "                       (default 10000); then a silent client is closed and a\n"
     "                       half-sent request gets 408\n"
+    "  --fault MODE         misbehave on purpose, to test clients: each valid request is\n"
+    "                       read, logged and delayed as usual, then instead of its answer\n"
+    "                         reset     the connection is reset (RST, no answer)\n"
+    "                         stall     nothing is sent; the connection stays open until\n"
+    "                                   the client leaves or the server stops\n"
+    "                         garbage   \"this is not HTTP\\r\\n\" is sent, then it closes\n"
+    "                         truncate  the head (its content-length says the whole body)\n"
+    "                                   and the first half of the body, then it closes\n"
+    "                         close     the server closes without sending a byte\n"
+    "                       Error answers (400, 404, ...) are sent as usual.\n"
     "  --help               print this text and exit\n"
     "\n"
     "Standard output: once bound, one line \"listening on HOST:PORT\" (the real port when\n"
@@ -110,6 +131,23 @@ constexpr const char* help_text =
     std::fprintf(stderr, "delayserver: %s\n(delayserver --help lists the options)\n",
                  message.c_str());
     std::exit(2);
+}
+
+// The MODE of --fault, or exit 2 naming the modes there are.
+Fault parse_fault_option(std::string_view text) {
+    if (text == "reset") {
+        return Fault::reset;
+    } else if (text == "stall") {
+        return Fault::stall;
+    } else if (text == "garbage") {
+        return Fault::garbage;
+    } else if (text == "truncate") {
+        return Fault::truncate;
+    } else if (text == "close") {
+        return Fault::close;
+    }
+    option_error("--fault needs one of reset, stall, garbage, truncate, close; not '" +
+                 std::string(text) + "'");
 }
 
 // A whole decimal number from `smallest` to `largest`, or exit 2 saying what is wrong.
@@ -146,7 +184,8 @@ Settings parse_settings(int argc, char** argv) {
             std::exit(0);
         }
         const bool takes_value = option == "--host" || option == "--port" ||
-                                 option == "--max-delay-ms" || option == "--idle-timeout-ms";
+                                 option == "--max-delay-ms" || option == "--idle-timeout-ms" ||
+                                 option == "--fault";
         if (!takes_value) {
             option_error("unknown option '" + std::string(argv[index]) + "'");
         }
@@ -167,6 +206,8 @@ Settings parse_settings(int argc, char** argv) {
         } else if (option == "--max-delay-ms") {
             settings.max_delay = std::chrono::milliseconds(
                 parse_number_option(option, value, 0, largest_milliseconds_option));
+        } else if (option == "--fault") {
+            settings.fault = parse_fault_option(value);
         } else {
             settings.idle_timeout = std::chrono::milliseconds(
                 parse_number_option(option, value, 1, largest_milliseconds_option));
@@ -258,8 +299,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
         delaying,      // a valid request is waiting; the timer is its delay
         answering,     // the answer is being written
         lingering,     // answer sent, sending side shut down; the timer bounds the wait
+        stalled,       // --fault stall: no answer ever; the pending read waits for the client
         closed,        // socket closed; callbacks still pending just return
     };
+
+    // --fault: what to do instead of answering; defined in the section "Fault modes".
+    void misbehave();
 
     void read_more() {
         socket_.async_read_some(
@@ -307,6 +352,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
                 break;
             case Phase::lingering:
                 close();  // the client has read the answer and closed: all done
+                break;
+            case Phase::stalled:
+                std::fprintf(stderr, "delayserver: #%llu left while stalled (--fault stall)\n",
+                             static_cast<unsigned long long>(request_number_));
+                close();
                 break;
             case Phase::closed:
                 break;
@@ -373,6 +423,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (error || phase_ != Phase::delaying) {
             return;
         }
+        if (server_.settings.fault != Fault::none) {
+            misbehave();  // answers wrongly on purpose (--fault)
+            return;
+        }
         answer(200, message_);
     }
 
@@ -384,12 +438,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
     void answer(int status_code, std::string_view body, bool send_body = true) {
+        send_response(delayserver::build_response(
+            status_code, body, delayserver::format_http_date(std::chrono::system_clock::now()),
+            send_body));
+    }
+
+    // Writes the response; on_written then ends the connection.
+    void send_response(std::string response) {
         phase_ = Phase::answering;
         timer_.cancel();  // no deadline while writing; lingering sets a new one
         // The response must stay alive until the write completes: it is a member.
-        response_ = delayserver::build_response(
-            status_code, body, delayserver::format_http_date(std::chrono::system_clock::now()),
-            send_body);
+        response_ = std::move(response);
         asio::async_write(socket_, asio::buffer(response_),
                           [self = shared_from_this()](const std::error_code& error, std::size_t) {
                               self->on_written(error);
@@ -440,12 +499,67 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Phase phase_ = Phase::reading_head;
     std::array<char, 1024> read_buffer_{};
     std::string head_;      // the request head received so far
-    std::string response_;  // the answer being written
+    std::string response_;  // the answer being written (or, with --fault, what replaces it)
     std::string message_;   // the decoded message, answered after the delay
     std::chrono::milliseconds delay_{0};
     std::uint64_t request_number_ = 0;
     bool peer_has_closed_ = false;
 };
+
+// ---------------------------------------------------------------------------------------
+// Fault modes (--fault): answering wrongly on purpose
+// ---------------------------------------------------------------------------------------
+
+// The examples' tests use these to show what a client does when the server fails it. Each
+// valid request has been read, logged and delayed as usual; this replaces only its answer.
+// The connection then ends the way a real failure would end it.
+void Connection::misbehave() {
+    const auto say = [this](const char* what) {  // one line per fault, for people
+        std::fprintf(stderr, "delayserver: #%llu: %s instead of answering (--fault)\n",
+                     static_cast<unsigned long long>(request_number_), what);
+    };
+    switch (server_.settings.fault) {
+        case Fault::reset: {
+            say("resetting the connection");
+            // SO_LINGER with a zero timeout makes close() discard the connection and send a
+            // reset (RST) instead of the orderly end (FIN): the client's next read fails with
+            // ECONNRESET (WSAECONNRESET on Windows). See socket(7), SO_LINGER.
+            std::error_code error;
+            socket_.set_option(asio::socket_base::linger(true, 0), error);
+            if (error) {
+                warn("setsockopt SO_LINGER", error);  // close() below still ends it, with FIN
+            }
+            close();
+            break;
+        }
+        case Fault::stall:
+            say("stalling (nothing will be sent)");
+            // Nothing is sent and no timer is set: the read still pending notices the
+            // client leaving (on_end_of_stream). Stopping the server (SIGTERM) does not wait
+            // for it: io.stop() ends the loop, and the pending read is dropped with it.
+            phase_ = Phase::stalled;
+            break;
+        case Fault::garbage:
+            say("sending bytes that are not HTTP");
+            send_response("this is not HTTP\r\n");  // then on_written closes, as after an answer
+            break;
+        case Fault::truncate: {
+            say("sending the head and half the body");
+            // The head announces the whole body (content-length), but only its first half
+            // follows before the server closes: the client sees end of file too early.
+            const std::string whole = delayserver::build_response(
+                200, message_, delayserver::format_http_date(std::chrono::system_clock::now()));
+            send_response(whole.substr(0, whole.size() - (message_.size() + 1) / 2));
+            break;
+        }
+        case Fault::close:
+            say("closing without sending a byte");
+            send_response("");  // nothing to write: on_written closes at once, with FIN
+            break;
+        case Fault::none:
+            break;  // not called without --fault
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // The listening socket: accept connections forever
@@ -622,6 +736,12 @@ int main(int argc, char** argv) {
                  "Try: curl http://%s/2000/hello%%20world  (answered after 2000 ms)\n"
                  "Each request is logged on standard output as it arrives. Stop with Ctrl+C.\n",
                  address.c_str());
+
+    if (server.settings.fault != Fault::none) {
+        std::fprintf(stderr,
+                     "delayserver: --fault is set: valid requests get a faulty answer, on "
+                     "purpose (see --help)\n");
+    }
 
     io.run();  // until io.stop(): every callback above runs from here, on this thread
     return 0;

@@ -2,15 +2,16 @@
 //
 // What it shows: what the delay server promises, as a client sees it: exact status lines,
 // headers and bodies, answers arriving in the order their delays end, errors for bad input,
-// and a server that carries on when one client misbehaves. It speaks HTTP over plain
-// blocking POSIX sockets; every read has a timeout (SO_RCVTIMEO), so a broken server makes
-// a test fail, never hang.
+// a server that carries on when clients misbehave (a thousand idle connections, a burst of
+// malformed requests), and exactly the faults its --fault modes promise. It speaks HTTP
+// over plain blocking POSIX sockets; every read has a timeout (SO_RCVTIMEO), so a broken
+// server makes a test fail, never hang.
 //
 // Usage (CMakeLists.txt registers one CTest test per case):
 //   with-delayserver --server delayserver -- delayserver-test {address} CASE [ARG]
-//   delayserver-test - help|bad-option|bad-value SERVER_PATH      (runs the server itself)
-// ARG is the server's log file (cases client-disconnects and log-format, run with
-// with-delayserver's --server-log) or the server program (case port-in-use).
+//   delayserver-test - help|bad-option|bad-value|fault-stall SERVER_PATH  (runs the server)
+// ARG is the server's log file (cases client-disconnects, log-format and closes-everything,
+// run with with-delayserver's --server-log) or the server program (case port-in-use).
 // `delayserver-test` without arguments lists the cases.
 //
 // Output: one line per request and what came back; "FAILED: ..." lines for every check
@@ -22,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -215,6 +217,55 @@ std::string read_until_closed(const FileDescriptor& socket_fd) {
     }
 }
 
+// How a connection ended, for the cases where the server is meant to fail: what arrived
+// before the end, and the error that ended it (0 for an orderly end of file).
+struct Ending {
+    std::string received;
+    int error = 0;  // ECONNRESET for a reset, EAGAIN when nothing came within the timeout
+};
+
+Ending read_to_end(const FileDescriptor& socket_fd) {
+    Ending ending;
+    char buffer[4096];
+    while (true) {
+        const ssize_t count = recv(socket_fd.get(), buffer, sizeof buffer, 0);
+        if (count < 0 && errno == EINTR) {
+            continue;
+        }
+        if (count <= 0) {
+            ending.error = count < 0 ? errno : 0;
+            return ending;
+        }
+        ending.received.append(buffer, static_cast<std::size_t>(count));
+    }
+}
+
+std::string describe(const Ending& ending) {
+    const std::string how = ending.error == 0 ? "end of file" : std::strerror(ending.error);
+    return how + " after \"" + visible(ending.received) + "\"";
+}
+
+// Each connection is a file descriptor; the abuse cases hold over a thousand at once, and
+// the usual soft limit is 1024. An unprivileged process may raise it up to the hard limit.
+void raise_open_file_limit(rlim_t wanted) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        fail_with_os_error("getrlimit");
+    }
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur >= wanted) {
+        return;
+    }
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
+        fail_now("this case needs " + std::to_string(wanted) +
+                 " open files, above the hard limit of " + std::to_string(limit.rlim_max) +
+                 " (ulimit -Hn)");
+    }
+    limit.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        fail_with_os_error("setrlimit RLIMIT_NOFILE");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // HTTP answers
 // ---------------------------------------------------------------------------------------
@@ -319,8 +370,26 @@ void expect_answer(const Address& address, const std::string& request,
     check_answer(request, send_and_receive(address, request), expected_status_line, expected_body);
 }
 
+// After abuse, a well-formed request must still be answered: with its whole delay, and not
+// much later. The bound is generous on purpose (a loaded machine, a sanitizer): the check
+// is that the server still works, not how fast it is.
+constexpr std::chrono::milliseconds generous_bound = 5000ms;
+
+void expect_delayed_answer(const Address& address, int delay_ms, const std::string& message) {
+    const std::string request = get_request("/" + std::to_string(delay_ms) + "/" + message);
+    const auto start = std::chrono::steady_clock::now();
+    const std::string raw = send_and_receive(address, request);
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    check_answer(request, raw, "HTTP/1.1 200 OK", message);
+    const std::string took = "answered after " + std::to_string(waited.count()) + " ms";
+    check(waited.count() >= delay_ms, took + ", before its delay of " + std::to_string(delay_ms));
+    check(waited <= std::chrono::milliseconds(delay_ms) + generous_bound,
+          took + ", more than " + std::to_string(generous_bound.count()) + " ms after its delay");
+}
+
 // ---------------------------------------------------------------------------------------
-// Running the server program itself (--help, bad options, a port in use)
+// Running the server program itself (--help, bad options, a port in use, a stall)
 // ---------------------------------------------------------------------------------------
 
 struct ProgramRun {
@@ -421,6 +490,143 @@ ProgramRun run_program(const std::vector<std::string>& arguments) {
                 run.exit_code);
     return run;
 }
+
+// A server this program starts and stops itself (case fault-stall: it must stop on SIGTERM
+// while a connection is still open, which with-delayserver cannot arrange, since it stops
+// the server only after the client has exited). Its standard output and error come on one
+// pipe, read line by line.
+//
+// A failed check ends this program with std::exit, which runs no destructor of a local
+// object; so the server's process id is also kept here, for an atexit handler to kill it.
+pid_t started_server_pid = -1;
+
+void kill_started_server() {
+    if (started_server_pid > 0) {
+        kill(started_server_pid, SIGKILL);
+        waitpid(started_server_pid, nullptr, 0);
+        started_server_pid = -1;
+    }
+}
+
+class RunningServer {
+  public:
+    explicit RunningServer(const std::vector<std::string>& arguments) {
+        int output_pipe[2];
+        if (pipe(output_pipe) != 0) {
+            fail_with_os_error("pipe");
+        }
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, output_pipe[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, output_pipe[1], STDERR_FILENO);
+        posix_spawn_file_actions_addclose(&actions, output_pipe[0]);
+        posix_spawn_file_actions_addclose(&actions, output_pipe[1]);
+        std::vector<char*> argv;
+        for (const std::string& argument : arguments) {
+            argv.push_back(const_cast<char*>(argument.c_str()));
+        }
+        argv.push_back(nullptr);
+        const int spawn_error =
+            posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (spawn_error != 0) {
+            errno = spawn_error;
+            fail_with_os_error("posix_spawn " + arguments[0]);
+        }
+        close(output_pipe[1]);
+        output_ = output_pipe[0];
+        started_server_pid = pid_;
+        if (std::atexit(kill_started_server) != 0) {
+            fail_now("atexit failed");
+        }
+    }
+    RunningServer(const RunningServer&) = delete;
+    RunningServer& operator=(const RunningServer&) = delete;
+    ~RunningServer() {
+        kill_started_server();  // only if stop() has not already ended it
+        if (output_ >= 0 && close(output_) != 0) {
+            std::printf("warning: close: %s\n", std::strerror(errno));
+        }
+    }
+
+    // The next line of output that contains `wanted` (the others are shown and skipped);
+    // fails the test after 10 s or at the end of the output.
+    std::string wait_for_line(std::string_view wanted) {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (true) {
+            for (std::size_t newline = pending_.find('\n'); newline != std::string::npos;
+                 newline = pending_.find('\n')) {
+                const std::string line = pending_.substr(0, newline);
+                pending_.erase(0, newline + 1);
+                std::printf("server: %s\n", line.c_str());
+                if (line.find(wanted) != std::string::npos) {
+                    return line;
+                }
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd readable = {output_, POLLIN, 0};
+            const int ready =
+                left.count() > 0 ? poll(&readable, 1, static_cast<int>(left.count())) : 0;
+            if (ready < 0 && errno == EINTR) {
+                continue;
+            }
+            if (ready < 0) {
+                fail_with_os_error("poll");
+            }
+            if (ready == 0) {
+                fail_now("the server printed no line with \"" + std::string(wanted) +
+                         "\" within 10 s");
+            }
+            char buffer[4096];
+            const ssize_t count = read(output_, buffer, sizeof buffer);
+            if (count < 0 && errno == EINTR) {
+                continue;
+            }
+            if (count < 0) {
+                fail_with_os_error("read");
+            }
+            if (count == 0) {
+                fail_now("the server's output ended before a line with \"" + std::string(wanted) +
+                         "\"");
+            }
+            pending_.append(buffer, static_cast<std::size_t>(count));
+        }
+    }
+
+    // Sends SIGTERM and returns the exit code (-1 when it did not exit normally); fails
+    // the test if the server has not ended within 10 s.
+    int stop() {
+        if (kill(pid_, SIGTERM) != 0) {
+            fail_with_os_error("kill");
+        }
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        int status = 0;
+        while (true) {
+            const pid_t ended = waitpid(pid_, &status, WNOHANG);
+            if (ended < 0 && errno == EINTR) {
+                continue;
+            }
+            if (ended < 0) {
+                fail_with_os_error("waitpid");
+            }
+            if (ended == pid_) {
+                break;
+            }
+            if (std::chrono::steady_clock::now() > deadline) {
+                fail_now("the server did not stop within 10 s of SIGTERM");
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        started_server_pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+  private:
+    pid_t pid_ = -1;
+    int output_ = -1;
+    std::string pending_;  // output read but not yet returned as lines
+};
 
 // ---------------------------------------------------------------------------------------
 // The server's log (written by with-delayserver --server-log)
@@ -661,6 +867,7 @@ void case_head_too_large(const Address& address) {
         "GET /50/x HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + std::string(9000, 'a');
     expect_answer(address, request, "HTTP/1.1 431 Request Header Fields Too Large",
                   "The request head is larger than 8 KiB.\n");
+    expect_delayed_answer(address, 100, "after-a-head-too-large");
 }
 
 // Run with --idle-timeout-ms=300: a client that says nothing is closed, without an answer.
@@ -677,8 +884,27 @@ void case_idle_timeout_silent(const Address& address) {
 
 // Run with --idle-timeout-ms=300: a half-sent request head gets 408.
 void case_idle_timeout_partial(const Address& address) {
+    const std::string timed_out = "The request head did not arrive within 300 ms.\n";
     expect_answer(address, "GET /50/x HTTP/1.1\r\nHost: loc", "HTTP/1.1 408 Request Timeout",
-                  "The request head did not arrive within 300 ms.\n");
+                  timed_out);
+    // A head that never ends: one byte every 50 ms, never the empty line. The idle timeout
+    // bounds the whole head, not the pause between two bytes, so this gets 408 as well.
+    const std::string endless = "GET /50/x HTTP/1.1\r\nHost: localhost\r\nX-Trickle: " +
+                                std::string(200, 'a');  // 10 s of bytes at most
+    const FileDescriptor socket_fd = connect_to(address);
+    bool answered = false;
+    for (std::size_t sent = 0; sent < endless.size() && !answered; ++sent) {
+        send_text(socket_fd, std::string_view(endless).substr(sent, 1));
+        pollfd readable = {socket_fd.get(), POLLIN, 0};
+        const int ready = poll(&readable, 1, 50);
+        if (ready < 0 && errno != EINTR) {
+            fail_with_os_error("poll");
+        }
+        answered = ready > 0;
+    }
+    check(answered, "no answer while the head trickled in for 10 s");
+    check_answer(endless, read_until_closed(socket_fd), "HTTP/1.1 408 Request Timeout", timed_out);
+    expect_delayed_answer(address, 100, "after-two-heads-that-never-ended");
 }
 
 // A client that goes away during its delay; the server must forget it and carry on.
@@ -723,7 +949,8 @@ void case_help(const std::string& server_path) {
     const ProgramRun run = run_program({server_path, "--help"});
     check_equal("exit code of --help", "0", std::to_string(run.exit_code));
     for (const char* mention : {"Usage: delayserver", "--host", "--port", "--max-delay-ms",
-                                "--idle-timeout-ms", "--help", "/{delay_ms}/{message}"}) {
+                                "--idle-timeout-ms", "--fault", "reset", "stall", "garbage",
+                                "truncate", "close", "--help", "/{delay_ms}/{message}"}) {
         check(run.out.find(mention) != std::string::npos,
               std::string("--help should mention ") + mention);
     }
@@ -742,7 +969,8 @@ void case_bad_option(const std::string& server_path) {
 void case_bad_value(const std::string& server_path) {
     const std::vector<std::vector<std::string>> bad_values = {
         {"--port", "70000"},        {"--port", "http"}, {"--port=-1"},  {"--max-delay-ms", "1e3"},
-        {"--idle-timeout-ms", "0"}, {"--port"},         {"--host", ""},
+        {"--idle-timeout-ms", "0"}, {"--port"},         {"--host", ""}, {"--fault", "explode"},
+        {"--fault=RESET"},          {"--fault"},
     };
     for (const std::vector<std::string>& options : bad_values) {
         std::vector<std::string> arguments = {server_path};
@@ -755,17 +983,210 @@ void case_bad_value(const std::string& server_path) {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// The fault modes (--fault): each replaces the answer to a valid request, after its delay
+// ---------------------------------------------------------------------------------------
+
+// Error answers are never replaced: a fault concerns valid requests only.
+void expect_error_answered_as_usual(const Address& address) {
+    expect_answer(address, get_request("/abc/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay 'abc' is not a whole number of milliseconds.\n");
+}
+
+// Sends GET /50/{message} and returns how the connection ended.
+Ending request_with_fault(const Address& address, const std::string& message) {
+    const FileDescriptor socket_fd = connect_to(address);
+    send_text(socket_fd, get_request("/50/" + message));
+    const Ending ending = read_to_end(socket_fd);
+    std::printf("GET /50/%s -> %s\n", message.c_str(), describe(ending).c_str());
+    return ending;
+}
+
+// Run with --fault=reset: no answer, but a reset (RST): recv fails with ECONNRESET.
+void case_fault_reset(const Address& address) {
+    const Ending ending = request_with_fault(address, "reset-me");
+    check(ending.error == ECONNRESET,
+          "expected \"" + std::string(std::strerror(ECONNRESET)) + "\", got " + describe(ending));
+    check_equal("bytes before the reset", "", ending.received);
+    expect_error_answered_as_usual(address);
+}
+
+// Run with --fault=garbage: bytes that are not HTTP, then end of file.
+void case_fault_garbage(const Address& address) {
+    const Ending ending = request_with_fault(address, "garbage");
+    check_equal("what came instead of the answer", "this is not HTTP\r\n", ending.received);
+    check(ending.error == 0, "expected end of file, got " + describe(ending));
+    expect_error_answered_as_usual(address);
+}
+
+// Run with --fault=truncate: the whole head, whose content-length announces the whole
+// body, then only the first half of the body ("hello" of "hello world"), then end of file.
+void case_fault_truncate(const Address& address) {
+    const Ending ending = request_with_fault(address, "hello%20world");
+    check(ending.error == 0, "expected end of file, got " + describe(ending));
+    const Answer answer = parse_answer(ending.received);
+    check_equal("status line", "HTTP/1.1 200 OK", answer.status_line);
+    check(!answer.headers.empty() && answer.headers[0].first == "content-length",
+          "the first header should be content-length");
+    if (!answer.headers.empty()) {
+        check_equal("content-length (the whole body's)", "11", answer.headers[0].second);
+    }
+    check_equal("the body that came (its first half)", "hello", answer.body);
+    expect_error_answered_as_usual(address);
+}
+
+// Run with --fault=close: the server closes without sending a byte (end of file).
+void case_fault_close(const Address& address) {
+    const Ending ending = request_with_fault(address, "closed-early");
+    check_equal("bytes before end of file", "", ending.received);
+    check(ending.error == 0, "expected end of file, got " + describe(ending));
+    expect_error_answered_as_usual(address);
+}
+
+// --fault=stall: the request is read (and logged) but never answered; the connection stays
+// open, and SIGTERM still stops the server at once, stalled connection and all. This case
+// starts the server itself, to stop it while the connection is still open.
+void case_fault_stall(const std::string& server_path) {
+    RunningServer server({server_path, "--host", "127.0.0.1", "--port", "0", "--fault", "stall"});
+    const std::string listening = server.wait_for_line("listening on ");
+    const Address address = parse_address(listening.substr(listening.find("on ") + 3));
+    const FileDescriptor socket_fd = connect_to(address);
+    send_text(socket_fd, get_request("/50/stalled"));
+    check_equal("the server's log line", "#1 - 50ms: stalled", server.wait_for_line("#1 - "));
+    server.wait_for_line("#1: stalling");  // its delay is over: now it stalls
+    // Nothing comes, and the connection stays open (no end of file either).
+    pollfd readable = {socket_fd.get(), POLLIN, 0};
+    const int ready = poll(&readable, 1, 500);
+    if (ready < 0) {
+        fail_with_os_error("poll");
+    }
+    check(ready == 0, "something arrived on a stalled connection (data or its end)");
+    std::printf("GET /50/stalled -> nothing after the delay; stopping the server (SIGTERM)\n");
+    check_equal("exit code after SIGTERM, with a stalled connection open", "0",
+                std::to_string(server.stop()));
+    // The server is gone, and so is the connection.
+    const Ending ending = read_to_end(socket_fd);
+    std::printf("then: %s\n", describe(ending).c_str());
+    check(ending.received.empty() && ending.error == 0,
+          "expected end of file once the server stopped, got " + describe(ending));
+}
+
+// ---------------------------------------------------------------------------------------
+// Abuse: the server carries on, and still answers a well-formed request with its delay
+// ---------------------------------------------------------------------------------------
+
+// Run with --idle-timeout-ms=1500. A thousand clients connect and never send anything
+// (as idle preconnections do, or an attack): the server answers another client meanwhile,
+// with its delay, and closes each idle one, without a byte, when its idle time is up.
+void case_idle_connections_1000(const Address& address) {
+    constexpr std::size_t idle_count = 1000;
+    raise_open_file_limit(idle_count + 64);  // and a few for the other connections
+    std::vector<FileDescriptor> idle;
+    idle.reserve(idle_count);
+    for (std::size_t index = 0; index < idle_count; ++index) {
+        idle.push_back(connect_to(address));
+    }
+    std::printf("opened %zu connections that send nothing\n", idle_count);
+    expect_delayed_answer(address, 100, "after-1000-idle-connections");
+    std::size_t closed_silently = 0;
+    for (const FileDescriptor& socket_fd : idle) {
+        // read_until_closed fails the test if the server has not closed it within 10 s.
+        closed_silently += read_until_closed(socket_fd).empty() ? 1 : 0;
+    }
+    std::printf("the server closed %zu of them without a byte\n", closed_silently);
+    check_equal("idle connections closed without a byte", std::to_string(idle_count),
+                std::to_string(closed_silently));
+}
+
+// 200 malformed requests, each on its own connection, all sent before any answer is read:
+// every one gets its error answer, and the next well-formed request is answered as usual.
+void case_malformed_burst(const Address& address) {
+    struct Malformed {
+        std::string request;
+        std::string status_line;
+    };
+    // The start of a TLS ClientHello (someone speaking HTTPS to an HTTP port), NUL bytes
+    // included, with an empty line added so that it makes a complete head.
+    const char tls_hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
+    const std::string bad_request = "HTTP/1.1 400 Bad Request";
+    const std::vector<Malformed> kinds = {
+        {"GARBAGE\r\n\r\n", bad_request},
+        {std::string(tls_hello, sizeof tls_hello - 1), bad_request},
+        {"GET /50/x HTTP/1.1\r\n\r\n", bad_request},  // no Host
+        {"GET /abc/x HTTP/1.1\r\nHost: localhost\r\n\r\n", bad_request},
+        {"GET /50/%zz HTTP/1.1\r\nHost: localhost\r\n\r\n", bad_request},
+        {"GET /50/x HTTP/1.1\r\nHost: localhost\r\nNoColon\r\n\r\n", bad_request},
+        {"GET /50/x HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + std::string(9000, 'a'),
+         "HTTP/1.1 431 Request Header Fields Too Large"},
+    };
+    constexpr std::size_t burst = 200;
+    std::vector<FileDescriptor> sockets;
+    sockets.reserve(burst);
+    for (std::size_t index = 0; index < burst; ++index) {
+        sockets.push_back(connect_to(address));
+        send_text(sockets.back(), kinds[index % kinds.size()].request);
+    }
+    std::printf("sent %zu malformed requests of %zu kinds, one per connection\n", burst,
+                kinds.size());
+    std::size_t as_expected = 0;
+    for (std::size_t index = 0; index < burst; ++index) {
+        const std::string raw = read_until_closed(sockets[index]);
+        const std::string status_line = raw.substr(0, raw.find("\r\n"));
+        const std::string& expected = kinds[index % kinds.size()].status_line;
+        check_equal("answer " + std::to_string(index + 1), expected, status_line);
+        as_expected += status_line == expected ? 1 : 0;
+    }
+    std::printf("%zu of %zu got their error answer\n", as_expected, burst);
+    expect_delayed_answer(address, 100, "after-a-malformed-burst");
+}
+
+// ---------------------------------------------------------------------------------------
+// Run under valgrind --track-fds=yes (test delayserver-closes-everything)
+// ---------------------------------------------------------------------------------------
+
+// Run with --idle-timeout-ms=1000 and a log. One connection for each way a connection
+// ends in the server, so that each path that closes a socket runs at least once; valgrind
+// then reports any descriptor still open when the server exits. The output is compared
+// with an expected-output file, so it says nothing that varies.
+void case_closes_everything(const Address& address, const std::string& log_path) {
+    expect_answer(address, get_request("/50/answered"), "HTTP/1.1 200 OK", "answered");
+    expect_answer(address, get_request("/abc/x"), "HTTP/1.1 400 Bad Request",
+                  "The delay 'abc' is not a whole number of milliseconds.\n");
+    expect_answer(address, "GET /50/x HTTP/1.1\r\nHost: loc", "HTTP/1.1 408 Request Timeout",
+                  "The request head did not arrive within 1000 ms.\n");
+    {
+        const FileDescriptor socket_fd = connect_to(address);
+        check_equal("what a silent client receives", "", read_until_closed(socket_fd));
+        std::printf("(sent nothing) -> closed by the server\n");
+    }
+    {
+        const FileDescriptor socket_fd = connect_to(address);  // and closed at once
+        std::printf("(connected and left at once)\n");
+    }
+    {
+        const FileDescriptor socket_fd = connect_to(address);
+        send_text(socket_fd, get_request("/2000/gone"));
+        wait_for_log_lines(log_path, 2);  // the server has it: it is in its delay
+        std::printf("sent GET /2000/gone, closing the connection during its delay\n");
+    }
+    expect_answer(address, get_request("/0/last"), "HTTP/1.1 200 OK", "last");
+    check_log(log_path, {"#1 - 50ms: answered", "#2 - 2000ms: gone", "#3 - 0ms: last"});
+}
+
 [[noreturn]] void usage_error(const std::string& message) {
     std::fprintf(stderr,
                  "delayserver-test: %s\n"
                  "usage: delayserver-test HOST:PORT CASE [LOG_FILE | SERVER_PATH]\n"
-                 "       delayserver-test - help|bad-option|bad-value SERVER_PATH\n"
+                 "       delayserver-test - help|bad-option|bad-value|fault-stall SERVER_PATH\n"
                  "cases: ok accepted-forms ordering delay-not-a-number delay-negative\n"
                  "       delay-too-many-digits delay-above-maximum bad-percent-encoding\n"
                  "       not-utf8 unknown-path method-not-allowed malformed-request-line\n"
                  "       malformed-header missing-host head-too-large idle-timeout-silent\n"
                  "       idle-timeout-partial client-disconnects LOG_FILE log-format LOG_FILE\n"
-                 "       port-in-use SERVER_PATH help bad-option bad-value\n",
+                 "       port-in-use SERVER_PATH fault-reset fault-garbage fault-truncate\n"
+                 "       fault-close idle-connections-1000 malformed-burst\n"
+                 "       closes-everything LOG_FILE\n"
+                 "       (no address:) help bad-option bad-value fault-stall SERVER_PATH\n",
                  message.c_str());
     std::exit(2);
 }
@@ -789,14 +1210,17 @@ int main(int argc, char** argv) {
     };
 
     // The cases that run the server program themselves need no address.
-    if (case_name == "help" || case_name == "bad-option" || case_name == "bad-value") {
+    if (case_name == "help" || case_name == "bad-option" || case_name == "bad-value" ||
+        case_name == "fault-stall") {
         needs_extra("the server program's path");
         if (case_name == "help") {
             case_help(extra);
         } else if (case_name == "bad-option") {
             case_bad_option(extra);
-        } else {
+        } else if (case_name == "bad-value") {
             case_bad_value(extra);
+        } else {
+            case_fault_stall(extra);
         }
     } else {
         const Address address = parse_address(argv[1]);
@@ -843,6 +1267,21 @@ int main(int argc, char** argv) {
         } else if (case_name == "port-in-use") {
             needs_extra("the server program's path");
             case_port_in_use(address, extra);
+        } else if (case_name == "fault-reset") {
+            case_fault_reset(address);
+        } else if (case_name == "fault-garbage") {
+            case_fault_garbage(address);
+        } else if (case_name == "fault-truncate") {
+            case_fault_truncate(address);
+        } else if (case_name == "fault-close") {
+            case_fault_close(address);
+        } else if (case_name == "idle-connections-1000") {
+            case_idle_connections_1000(address);
+        } else if (case_name == "malformed-burst") {
+            case_malformed_burst(address);
+        } else if (case_name == "closes-everything") {
+            needs_extra("the server's log file");
+            case_closes_everything(address, extra);
         } else {
             usage_error("unknown case '" + std::string(case_name) + "'");
         }

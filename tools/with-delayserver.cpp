@@ -119,21 +119,6 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-pid_t spawn(const std::vector<std::string>& arguments, posix_spawn_file_actions_t* actions) {
-    std::vector<char*> argv;
-    for (const std::string& argument : arguments) {
-        argv.push_back(const_cast<char*>(argument.c_str()));
-    }
-    argv.push_back(nullptr);
-    pid_t child = 0;
-    const int error = posix_spawnp(&child, argv[0], actions, nullptr, argv.data(), environ);
-    if (error != 0) {
-        errno = error;
-        fail_with_os_error("cannot start " + arguments[0]);
-    }
-    return child;
-}
-
 int wait_for(pid_t child) {
     int status = 0;
     while (waitpid(child, &status, 0) < 0) {
@@ -142,6 +127,56 @@ int wait_for(pid_t child) {
         }
     }
     return status;
+}
+
+// The running server, once there is one, so that every way out of this launcher stops it:
+// an error, or a signal such as Ctrl+C.
+volatile sig_atomic_t running_server = 0;
+
+void stop_server() {
+    if (running_server > 0) {
+        kill(running_server, SIGTERM);
+        wait_for(running_server);
+        running_server = 0;
+    }
+}
+
+// The command, once started, so that a signal that ends the launcher ends it too.
+volatile sig_atomic_t running_command = 0;
+
+// For SIGINT, SIGTERM and SIGHUP: pass the signal on to the command, stop the server, then
+// die of the same signal.
+void stop_server_and_die(int signal_number) {
+    if (running_command > 0) {
+        kill(running_command, signal_number);  // async-signal-safe, as are the calls below
+    }
+    if (running_server > 0) {
+        kill(running_server, SIGTERM);
+        waitpid(running_server, nullptr, 0);
+    }
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+// Starts a program; if it cannot be started, stops `server_to_stop` (if any) and exits.
+pid_t spawn(const std::vector<std::string>& arguments, posix_spawn_file_actions_t* actions,
+            pid_t server_to_stop = 0) {
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    const int error = posix_spawnp(&child, argv[0], actions, nullptr, argv.data(), environ);
+    if (error != 0) {
+        if (server_to_stop > 0) {
+            kill(server_to_stop, SIGTERM);
+            wait_for(server_to_stop);
+        }
+        errno = error;
+        fail_with_os_error("cannot start " + arguments[0]);
+    }
+    return child;
 }
 
 // Reads the server's stdout until its `listening on HOST:PORT` line; returns HOST:PORT.
@@ -278,9 +313,23 @@ int main(int argc, char** argv) {
             argument.replace(at, std::string_view("{address}").size(), address);
         }
     }
-    const pid_t child = spawn(options.command, nullptr);
+    // From here on the server must not outlive this launcher, whatever ends it.
+    running_server = server;
+    for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        struct sigaction action = {};
+        action.sa_handler = stop_server_and_die;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(signal_number, &action, nullptr) != 0) {
+            stop_server();
+            fail_with_os_error("sigaction");
+        }
+    }
+    const pid_t child = spawn(options.command, nullptr, server);
+    running_command = child;
     const int status = wait_for(child);
+    running_command = 0;
 
+    running_server = 0;  // Stopped here, and its exit status checked.
     if (kill(server, SIGTERM) != 0) {
         fail_with_os_error("kill");
     }

@@ -1,0 +1,388 @@
+// bench/thread_costs.cpp: what an OS thread costs: to start, to keep, to switch to.
+//
+// Chapter 2 says OS threads are expensive; this program puts numbers on three costs.
+//   spawn   Start a thread that does nothing and join it, many times; the median time
+//           of one start-and-join. That is the least a thread-per-task program pays per task.
+//   idle    Start N threads that all wait on one condition variable (parked: asleep in
+//           the kernel, using no CPU), then read from /proc what the process holds: resident
+//           memory (VmRSS) and address space (VmSize), and from /proc/meminfo the kernel
+//           stacks of all tasks (KernelStack, one per thread, system-wide). The difference
+//           from before, divided by N, is the cost of one waiting thread.
+//   switch  Two threads on the same CPU hand a token back and forth, each sleeping until
+//           the other wakes it, through a pair of pipes or through a futex. Every hand-over
+//           is a context switch: the kernel saves one thread's registers and loads the
+//           other's. Time per switch = time / (2 x round trips); it includes the system calls
+//           that wake the other thread and put this one to sleep.
+//
+// Usage:    bench-thread-costs spawn [--count N]                    (default 2000)
+//           bench-thread-costs idle [--threads N] [--stack-kib K]   (1000; K 0: default size)
+//           bench-thread-costs switch pipe|futex [--round-trips N]  (50000)
+// Platform: Linux (/proc, futex, CPU affinity).
+//
+// Output: what it did, then one line `result name=value ...` that bench-suite reads.
+// What to watch for: the resident cost of a parked thread is a few pages, whatever its
+// stack size; the address space it reserves is its whole stack.
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+using Clock = std::chrono::steady_clock;
+
+// ----------------------------------------------------------------------------------------
+// Reporting errors
+// ----------------------------------------------------------------------------------------
+
+// OS calls set errno; pthread calls return the error number instead: both end up here.
+[[noreturn]] void fail(std::string_view call, int error_number = errno) {
+    std::fprintf(stderr, "bench-thread-costs: %.*s: %s\n", static_cast<int>(call.size()),
+                 call.data(), std::strerror(error_number));
+    std::exit(1);
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+    std::fprintf(stderr,
+                 "bench-thread-costs: %s\n"
+                 "usage: bench-thread-costs spawn [--count N]\n"
+                 "       bench-thread-costs idle [--threads N] [--stack-kib K]\n"
+                 "       bench-thread-costs switch pipe|futex [--round-trips N]\n",
+                 message.c_str());
+    std::exit(2);
+}
+
+int parse_number(std::string_view text, std::string_view flag, int lowest, int highest) {
+    int value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+        value < lowest || value > highest) {
+        usage_error(std::string(flag) + " needs a whole number from " + std::to_string(lowest) +
+                    " to " + std::to_string(highest) + ", not '" + std::string(text) + "'");
+    }
+    return value;
+}
+
+double nanoseconds(Clock::duration duration) {
+    return std::chrono::duration<double, std::nano>(duration).count();
+}
+
+// ----------------------------------------------------------------------------------------
+// spawn: start and join one thread
+// ----------------------------------------------------------------------------------------
+
+void measure_spawn(int count) {
+    std::vector<double> samples;
+    samples.reserve(static_cast<std::size_t>(count));
+    // The first threads also pay for things done once (the first stack mapping, the
+    // thread-library's first use); 100 unmeasured ones come first.
+    for (int round = -100; round < count; ++round) {
+        const Clock::time_point before = Clock::now();
+        std::thread thread([] {});  // Throws std::system_error if the OS refuses.
+        thread.join();
+        const Clock::time_point after = Clock::now();
+        if (round >= 0) {
+            samples.push_back(nanoseconds(after - before));
+        }
+    }
+    std::sort(samples.begin(), samples.end());
+    const double median = samples[samples.size() / 2];
+    std::printf("start and join one thread: median %.1f us over %d threads (min %.1f, max %.1f)\n",
+                median / 1000, count, samples.front() / 1000, samples.back() / 1000);
+    std::printf("result spawn_join_ns=%.0f samples=%d\n", median, count);
+}
+
+// ----------------------------------------------------------------------------------------
+// idle: what N parked threads hold
+// ----------------------------------------------------------------------------------------
+
+// One field of a /proc file in kB ("VmRSS:     1234 kB"), e.g. from /proc/self/status.
+long read_kib(const char* path, std::string_view field) {
+    std::ifstream file(path);
+    if (!file) {
+        fail(std::string("open ") + path);
+    }
+    for (std::string line; std::getline(file, line);) {
+        if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
+            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+        }
+    }
+    std::fprintf(stderr, "bench-thread-costs: no %.*s in %s\n", static_cast<int>(field.size()),
+                 field.data(), path);
+    std::exit(1);
+}
+
+struct Memory {
+    long resident_kib;      // VmRSS: pages of this process in RAM
+    long virtual_kib;       // VmSize: address space reserved by this process
+    long kernel_stack_kib;  // KernelStack: kernel stacks of every task on the machine
+};
+
+Memory read_memory() {
+    return Memory{read_kib("/proc/self/status", "VmRSS"), read_kib("/proc/self/status", "VmSize"),
+                  read_kib("/proc/meminfo", "KernelStack")};
+}
+
+// Where the parked threads wait: each one says it is there, then sleeps until released.
+struct ParkingLot {
+    std::mutex mutex;
+    std::condition_variable changed;
+    int parked = 0;
+    bool released = false;
+};
+
+void* park(void* argument) {
+    ParkingLot& lot = *static_cast<ParkingLot*>(argument);
+    std::unique_lock lock(lot.mutex);
+    ++lot.parked;
+    lot.changed.notify_all();
+    lot.changed.wait(lock, [&] { return lot.released; });  // asleep in futex_wait
+    return nullptr;
+}
+
+void measure_idle(int count, int stack_kib) {
+    // pthreads directly, for the stack size (std::thread cannot set one).
+    pthread_attr_t attributes;
+    if (const int error = pthread_attr_init(&attributes); error != 0) {
+        fail("pthread_attr_init", error);
+    }
+    if (stack_kib > 0) {
+        const int error =
+            pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(stack_kib) * 1024);
+        if (error != 0) {
+            fail("pthread_attr_setstacksize", error);
+        }
+    }
+    std::size_t stack_bytes = 0;
+    if (const int error = pthread_attr_getstacksize(&attributes, &stack_bytes); error != 0) {
+        fail("pthread_attr_getstacksize", error);
+    }
+
+    ParkingLot lot;
+    std::vector<pthread_t> threads(static_cast<std::size_t>(count));
+    const Memory before = read_memory();
+    for (pthread_t& thread : threads) {
+        if (const int error = pthread_create(&thread, &attributes, park, &lot); error != 0) {
+            fail("pthread_create", error);
+        }
+    }
+    Memory parked{};
+    {
+        std::unique_lock lock(lot.mutex);
+        lot.changed.wait(lock, [&] { return lot.parked == count; });
+        parked = read_memory();  // every thread is asleep now
+        lot.released = true;
+        lot.changed.notify_all();
+    }
+    for (pthread_t thread : threads) {
+        if (const int error = pthread_join(thread, nullptr); error != 0) {
+            fail("pthread_join", error);
+        }
+    }
+    if (const int error = pthread_attr_destroy(&attributes); error != 0) {
+        fail("pthread_attr_destroy", error);
+    }
+
+    const double resident = static_cast<double>(parked.resident_kib - before.resident_kib) / count;
+    const double reserved = static_cast<double>(parked.virtual_kib - before.virtual_kib) / count;
+    const double kernel =
+        static_cast<double>(parked.kernel_stack_kib - before.kernel_stack_kib) / count;
+    std::printf(
+        "%d parked threads with %zu KiB stacks, per thread: %.1f KiB resident, "
+        "%.1f KiB of address space, %.1f KiB of kernel stack (machine-wide count)\n",
+        count, stack_bytes / 1024, resident, reserved, kernel);
+    std::printf(
+        "result threads=%d stack_kib=%zu rss_kib=%.2f virtual_kib=%.2f "
+        "kernel_stack_kib=%.2f\n",
+        count, stack_bytes / 1024, resident, reserved, kernel);
+}
+
+// ----------------------------------------------------------------------------------------
+// switch: two threads on one CPU hand a token back and forth
+// ----------------------------------------------------------------------------------------
+
+// Both threads on the same CPU: every hand-over must then be a context switch on that
+// CPU, not a wake-up of a thread that runs on the other, idle one.
+void pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (const int error = pthread_setaffinity_np(pthread_self(), sizeof set, &set); error != 0) {
+        fail("pthread_setaffinity_np", error);
+    }
+}
+
+int first_allowed_cpu() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) {
+        fail("sched_getaffinity");
+    }
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &set)) {
+            return cpu;
+        }
+    }
+    return 0;
+}
+
+// The pipe way: each thread sleeps in read() until the other writes a byte.
+void write_byte(int fd) {
+    const char token = 't';
+    while (write(fd, &token, 1) != 1) {
+        if (errno != EINTR) {
+            fail("write");
+        }
+    }
+}
+
+void read_byte(int fd) {
+    char token = 0;
+    ssize_t count = 0;
+    while ((count = read(fd, &token, 1)) != 1) {
+        if (count == 0) {
+            std::fprintf(stderr, "bench-thread-costs: read: unexpected end of file\n");
+            std::exit(1);
+        }
+        if (errno != EINTR) {
+            fail("read");
+        }
+    }
+}
+
+// The futex way: `turn` says whose turn it is; a thread whose turn it is not sleeps in
+// FUTEX_WAIT (only if `turn` still holds the value it saw, so no wake-up is lost), and the
+// other wakes it with FUTEX_WAKE after changing `turn`. A futex is what std::mutex and
+// std::condition_variable sleep on in glibc.
+void futex_wait(std::atomic<int>& word, int while_value) {
+    while (word.load() == while_value) {
+        if (syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAIT_PRIVATE, while_value,
+                    nullptr, nullptr, 0) != 0 &&
+            errno != EAGAIN && errno != EINTR) {  // EAGAIN: changed already; EINTR: a signal
+            fail("futex");
+        }
+    }
+}
+
+void futex_wake(std::atomic<int>& word) {
+    if (syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+                0) < 0) {
+        fail("futex");
+    }
+}
+
+void measure_switch(std::string_view mechanism, int round_trips) {
+    const int cpu = first_allowed_cpu();
+    int ping[2];  // main side writes, echo side reads
+    int pong[2];  // echo side writes, main side reads
+    if (pipe(ping) != 0 || pipe(pong) != 0) {
+        fail("pipe");
+    }
+    static_assert(sizeof(std::atomic<int>) == sizeof(int));  // the futex word is an int
+    std::atomic<int> turn = 0;                               // 0: the main side's, 1: the echo's
+    const bool use_pipe = mechanism == "pipe";
+
+    Clock::duration elapsed{};
+    std::thread echo([&] {
+        pin_to(cpu);
+        for (int round = 0; round < round_trips; ++round) {
+            if (use_pipe) {
+                read_byte(ping[0]);
+                write_byte(pong[1]);
+            } else {
+                futex_wait(turn, 0);
+                turn.store(0);
+                futex_wake(turn);
+            }
+        }
+    });
+    std::thread main_side([&] {
+        pin_to(cpu);
+        const Clock::time_point start = Clock::now();
+        for (int round = 0; round < round_trips; ++round) {
+            if (use_pipe) {
+                write_byte(ping[1]);
+                read_byte(pong[0]);
+            } else {
+                turn.store(1);
+                futex_wake(turn);
+                futex_wait(turn, 1);
+            }
+        }
+        elapsed = Clock::now() - start;
+    });
+    main_side.join();
+    echo.join();
+    for (const int fd : {ping[0], ping[1], pong[0], pong[1]}) {
+        if (close(fd) != 0) {
+            fail("close");
+        }
+    }
+    const double per_switch = nanoseconds(elapsed) / (2.0 * round_trips);
+    std::printf("%d round trips through %.*s between two threads on CPU %d: %.0f ns per switch\n",
+                round_trips, static_cast<int>(mechanism.size()), mechanism.data(), cpu, per_switch);
+    std::printf("result mechanism=%.*s switch_ns=%.0f round_trips=%d\n",
+                static_cast<int>(mechanism.size()), mechanism.data(), per_switch, round_trips);
+}
+
+// ----------------------------------------------------------------------------------------
+// main
+// ----------------------------------------------------------------------------------------
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage_error("which measurement? spawn, idle or switch");
+    }
+    const std::string_view what = argv[1];
+    int next = 2;
+    std::string_view mechanism;
+    if (what == "switch") {
+        if (argc < 3 ||
+            (std::string_view(argv[2]) != "pipe" && std::string_view(argv[2]) != "futex")) {
+            usage_error("switch needs pipe or futex");
+        }
+        mechanism = argv[2];
+        next = 3;
+    } else if (what != "spawn" && what != "idle") {
+        usage_error("unknown measurement '" + std::string(what) + "'");
+    }
+    int count = what == "spawn" ? 2000 : what == "idle" ? 1000 : 50000;
+    int stack_kib = 0;
+    for (int index = next; index < argc; index += 2) {
+        const std::string_view flag = argv[index];
+        if (index + 1 >= argc) {
+            usage_error("unknown option or missing value: '" + std::string(flag) + "'");
+        }
+        const std::string_view value = argv[index + 1];
+        if ((what == "spawn" && flag == "--count") || (what == "idle" && flag == "--threads") ||
+            (what == "switch" && flag == "--round-trips")) {
+            count = parse_number(value, flag, 1, 10000000);
+        } else if (what == "idle" && flag == "--stack-kib") {
+            stack_kib = parse_number(value, flag, 0, 1048576);
+        } else {
+            usage_error("unknown option '" + std::string(flag) + "' for " + std::string(what));
+        }
+    }
+    if (what == "spawn") {
+        measure_spawn(count);
+    } else if (what == "idle") {
+        measure_idle(count, stack_kib);
+    } else {
+        measure_switch(mechanism, count);
+    }
+    return 0;
+}

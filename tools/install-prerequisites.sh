@@ -47,9 +47,10 @@ if [ "$what" = run-windows ]; then
   packages+=(g++-mingw-w64-x86-64 wine wine64)
 fi
 if [ "$what" = test ]; then
-  # binutils gives the cross builds' nm; wine64 is the 64-bit loader Debian splits out.
-  packages+=(clang clang-format binutils valgrind g++-mingw-w64-x86-64 wine wine64 qemu-user
-             g++-aarch64-linux-gnu)
+  # binutils gives the cross builds' nm; libclang-rt-dev the runtimes of clang's sanitizers
+  # and libFuzzer (only recommended by clang); wine64 is the 64-bit loader Debian splits out.
+  packages+=(clang libclang-rt-dev clang-format binutils valgrind g++-mingw-w64-x86-64 wine
+             wine64 qemu-user g++-aarch64-linux-gnu)
 fi
 
 missing=()
@@ -74,5 +75,5 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 echo "Prerequisites: installed ${missing[*]}"

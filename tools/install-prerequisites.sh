@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tools/install-prerequisites.sh: install what the workspace needs and is missing.
 #
-# Usage: tools/install-prerequisites.sh run|run-windows|test
+# Usage: tools/install-prerequisites.sh run|run-windows|test|bench
 #   run   what building and running the examples needs: CMake, make, a C++ compiler,
 #         standalone Asio (for the delay server)
 #   run-windows  the same, plus MinGW-w64 and Wine, to run ch03-iocp on Linux
+#   bench the same as run, plus what bench/run needs: Google Benchmark, libuv, gnuplot
 #   test  the same, plus the tools every test needs: clang and clang-format, MinGW-w64 and
 #         Wine (the Windows build), the ARM64 cross compiler and QEMU (the ARM64 build)
 #
@@ -15,8 +16,8 @@ set -euo pipefail
 
 what=${1:-}
 case "$what" in
-  run | run-windows | test) ;;
-  *) echo "usage: $0 run|run-windows|test" >&2; exit 2 ;;
+  run | run-windows | test | bench) ;;
+  *) echo "usage: $0 run|run-windows|test|bench" >&2; exit 2 ;;
 esac
 
 if [ "$(uname -s)" = "Darwin" ]; then
@@ -45,6 +46,9 @@ fi
 packages=(cmake make g++ libasio-dev)
 if [ "$what" = run-windows ]; then
   packages+=(g++-mingw-w64-x86-64 wine wine64)
+fi
+if [ "$what" = bench ]; then
+  packages+=(libbenchmark-dev libuv1-dev gnuplot-nox)
 fi
 if [ "$what" = test ]; then
   # binutils gives the cross builds' nm; libclang-rt-dev the runtimes of clang's sanitizers

@@ -140,7 +140,7 @@ Address parse_address(std::string_view text) {
     }
     std::string_view host = text.substr(0, colon);
     if (host.starts_with('[') && host.ends_with(']')) {
-        host = host.substr(1, host.size() - 2);  // [::1]:8080
+        host = host.substr(1, host.size() - 2);  // [::1]:40123
     }
     return Address{std::string(host), std::string(text.substr(colon + 1))};
 }

@@ -16,7 +16,8 @@
 //   --server-wrapper ARG  run the server under a tool: the ARGs come before PATH (the
 //                         tests use it to run the server under valgrind)
 //   --server-log FILE   write what the server prints after its first line to FILE
-//   --show-server       copy it to standard error, each line prefixed "[delayserver] "
+//   --show-server       copy it, and what the server prints on its standard error, to
+//                       standard error, each line prefixed "[delayserver] "
 //   (neither: the server's log is read and dropped)
 //
 // Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
@@ -282,6 +283,11 @@ int main(int argc, char** argv) {
     posix_spawn_file_actions_t server_actions;
     posix_spawn_file_actions_init(&server_actions);
     posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], STDOUT_FILENO);
+    if (options.show_server) {
+        // Shown to a reader, the server's hints and errors get the same prefix as its log.
+        // Otherwise its stderr stays the launcher's: a test may check it (valgrind's report).
+        posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], STDERR_FILENO);
+    }
     posix_spawn_file_actions_addclose(&server_actions, server_pipe[1]);
     std::vector<std::string> server_command = options.server_wrapper;
     for (const char* argument : {options.server.c_str(), "--host", "127.0.0.1", "--port", "0"}) {

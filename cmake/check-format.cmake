@@ -5,7 +5,7 @@
 file(GLOB_RECURSE sources RELATIVE ${SOURCE_DIR}
      ${SOURCE_DIR}/ch0*/*.cpp ${SOURCE_DIR}/ch0*/*.h ${SOURCE_DIR}/ch0*/*.hpp
      ${SOURCE_DIR}/delayserver/*.cpp ${SOURCE_DIR}/delayserver/*.hpp ${SOURCE_DIR}/delayserver/*.h
-     ${SOURCE_DIR}/tools/*.cpp ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/fuzz/*.cpp)
+     ${SOURCE_DIR}/tools/*.cpp ${SOURCE_DIR}/tools/*.h ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/fuzz/*.cpp)
 list(LENGTH sources count)
 if(count EQUAL 0)
   message(FATAL_ERROR "no sources found under ${SOURCE_DIR}")

@@ -22,11 +22,8 @@
 //
 // Runs on Linux and macOS (it is a host tool: cross-built examples run under Wine or QEMU
 // as its COMMAND).
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -42,12 +39,12 @@
 #include <string_view>
 #include <vector>
 
-extern char** environ;
+#include "run-captured.h"
 
 namespace {
 
-[[noreturn]] void fail_with_os_error(const char* call) {
-    std::fprintf(stderr, "expect-output: %s: %s\n", call, std::strerror(errno));
+[[noreturn]] void fail_with_os_error(const std::string& call) {
+    std::fprintf(stderr, "expect-output: %s: %s\n", call.c_str(), std::strerror(errno));
     std::exit(2);
 }
 
@@ -166,7 +163,7 @@ std::vector<std::string> split_lines(const std::string& text) {
 std::string read_file(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-        fail_with_os_error(("open " + path).c_str());
+        fail_with_os_error("open " + path);
     }
     std::ostringstream contents;
     contents << file.rdbuf();
@@ -251,107 +248,6 @@ std::vector<std::string> readme_block(const std::string& path, const std::string
     usage_error(path + ": no line '" + marker + "'");
 }
 
-struct Finished {
-    std::string out;
-    std::string err;
-    int status = 0;
-    bool timed_out = false;
-};
-
-// Runs the command with its stdout and stderr on two pipes, reading both until they
-// close, and kills it if it outlives the timeout.
-Finished run(const Options& options) {
-    int out_pipe[2];
-    int err_pipe[2];
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
-        fail_with_os_error("pipe");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[1]);
-    posix_spawn_file_actions_addclose(&actions, err_pipe[1]);
-    // Its own process group, so a timeout can end it and everything it started.
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-
-    std::vector<char*> argv;
-    for (const std::string& argument : options.command) {
-        argv.push_back(const_cast<char*>(argument.c_str()));
-    }
-    argv.push_back(nullptr);
-    pid_t child = 0;
-    const int spawn_error =
-        posix_spawnp(&child, argv[0], &actions, &attributes, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (spawn_error != 0) {
-        errno = spawn_error;
-        fail_with_os_error(("posix_spawn " + options.command[0]).c_str());
-    }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-
-    Finished finished;
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&finished.out, &finished.err};
-    int open_pipes = 2;
-    while (open_pipes > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            finished.timed_out = true;
-            kill(-child, SIGKILL);
-            break;
-        }
-        const int ready = poll(fds, 2, static_cast<int>(left.count()));
-        if (ready < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fail_with_os_error("poll");
-        }
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) {
-                continue;
-            }
-            char buffer[4096];
-            const ssize_t count = read(fds[i].fd, buffer, sizeof buffer);
-            if (count < 0 && errno == EINTR) {
-                continue;
-            }
-            if (count < 0) {
-                fail_with_os_error("read");
-            }
-            if (count == 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_pipes;
-            } else {
-                sinks[i]->append(buffer, static_cast<std::size_t>(count));
-            }
-        }
-    }
-    for (const pollfd& fd : fds) {
-        if (fd.fd >= 0) {
-            close(fd.fd);
-        }
-    }
-    while (waitpid(child, &finished.status, 0) < 0) {
-        if (errno != EINTR) {
-            fail_with_os_error("waitpid");
-        }
-    }
-    return finished;
-}
-
 std::string describe(int status) {
     if (WIFEXITED(status)) {
         return "exit code " + std::to_string(WEXITSTATUS(status));
@@ -376,7 +272,8 @@ int main(int argc, char** argv) {
              ok;
     }
 
-    const Finished finished = run(options);
+    const CapturedRun finished = run_captured(
+        options.command, std::chrono::seconds(options.timeout_seconds), fail_with_os_error);
     // Show what the program printed, so a failing test explains itself in ctest's log.
     std::fwrite(finished.out.data(), 1, finished.out.size(), stdout);
     if (!finished.err.empty()) {

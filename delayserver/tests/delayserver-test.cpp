@@ -43,7 +43,7 @@
 #include <utility>
 #include <vector>
 
-extern char** environ;
+#include "run-captured.h"
 
 namespace {
 
@@ -400,85 +400,12 @@ struct ProgramRun {
 
 // Runs a program with its standard output and error on pipes; kills it after 10 s.
 ProgramRun run_program(const std::vector<std::string>& arguments) {
-    int out_pipe[2];
-    int err_pipe[2];
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
-        fail_with_os_error("pipe");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    for (const int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-        posix_spawn_file_actions_addclose(&actions, fd);
-    }
-    std::vector<char*> argv;
-    for (const std::string& argument : arguments) {
-        argv.push_back(const_cast<char*>(argument.c_str()));
-    }
-    argv.push_back(nullptr);
-    pid_t child = 0;
-    const int spawn_error = posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawn_error != 0) {
-        errno = spawn_error;
-        fail_with_os_error("posix_spawn " + arguments[0]);
-    }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-
+    const CapturedRun captured = run_captured(arguments, 10s, fail_with_os_error);
+    check(!captured.timed_out, arguments[0] + " did not end within 10 s");
     ProgramRun run;
-    pollfd pipes[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    std::string* sinks[2] = {&run.out, &run.err};
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    int open_pipes = 2;
-    while (open_pipes > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            kill(child, SIGKILL);
-            check(false, arguments[0] + " did not end within 10 s");
-            break;
-        }
-        const int ready = poll(pipes, 2, static_cast<int>(left.count()));
-        if (ready < 0 && errno == EINTR) {
-            continue;
-        }
-        if (ready < 0) {
-            fail_with_os_error("poll");
-        }
-        for (int index = 0; index < 2; ++index) {
-            if (pipes[index].fd < 0 || pipes[index].revents == 0) {
-                continue;
-            }
-            char buffer[4096];
-            const ssize_t count = read(pipes[index].fd, buffer, sizeof buffer);
-            if (count < 0 && errno == EINTR) {
-                continue;
-            }
-            if (count < 0) {
-                fail_with_os_error("read");
-            }
-            if (count == 0) {
-                close(pipes[index].fd);
-                pipes[index].fd = -1;
-                --open_pipes;
-            } else {
-                sinks[index]->append(buffer, static_cast<std::size_t>(count));
-            }
-        }
-    }
-    for (const pollfd& pipe_end : pipes) {
-        if (pipe_end.fd >= 0) {
-            close(pipe_end.fd);
-        }
-    }
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fail_with_os_error("waitpid");
-        }
-    }
+    run.out = captured.out;
+    run.err = captured.err;
+    const int status = captured.status;
     if (WIFEXITED(status)) {
         run.exit_code = WEXITSTATUS(status);
     }

@@ -244,27 +244,20 @@ function(workspace_add_run_target target)
     COMMENT "Running ${target}")
 endfunction()
 
-# ch03-epoll, ch03-kqueue and ch03-iocp must keep the same sections and functions in the
-# same order (cmake/check-event-queue-structure.cmake). A text check: it runs in the native
-# build, whichever of the three this platform compiles.
-function(workspace_add_structure_check)
+# A check of the sources themselves, written as a CMake script (cmake/<script>) that gets
+# the top of the repository as SOURCE_DIR. The sources are the same in every build, so
+# only the native build runs it:
+#   cmake/check-event-queue-structure.cmake  ch03-epoll, ch03-kqueue and ch03-iocp keep the
+#                                            same sections and functions in the same order
+#   cmake/check-docs.cmake                   the links and commands in the README files and
+#                                            docs/ point to things that exist
+function(workspace_add_source_check name script)
   if(CMAKE_CROSSCOMPILING)
     return()
   endif()
-  add_test(NAME event-queues-structure
+  add_test(NAME ${name}
            COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
-                   -P ${PROJECT_SOURCE_DIR}/cmake/check-event-queue-structure.cmake)
-endfunction()
-
-# The links and commands in the README files and docs/ point to things that exist
-# (cmake/check-docs.cmake).
-function(workspace_add_docs_check)
-  if(CMAKE_CROSSCOMPILING)
-    return()
-  endif()
-  add_test(NAME docs-links-and-commands
-           COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
-                   -P ${PROJECT_SOURCE_DIR}/cmake/check-docs.cmake)
+                   -P ${PROJECT_SOURCE_DIR}/cmake/${script})
 endfunction()
 
 # Checks every C++ source of the workspace against .clang-format (as a test, so the

@@ -143,9 +143,10 @@ endmacro()
 # inherited ("<inherited from parent>") and those it opened itself, each followed by the
 # stack ("at 0x...") of the call that opened it. The checks: valgrind's report is there,
 # and no entry has such a stack. Sets <out> to the valgrind command line, or to "" (with
-# a configure message) where valgrind cannot be used.
-set(WORKSPACE_VALGRIND_FD_CHECKS
-    --stderr "FILE DESCRIPTORS: [0-9]+ open"
+# a configure message) where valgrind cannot be used. Its own test, with a descriptor left
+# open on purpose: tools/leak-checks/.
+set(WORKSPACE_VALGRIND_FD_REPORT --stderr "FILE DESCRIPTORS: [0-9]+ open")
+set(WORKSPACE_VALGRIND_FD_CHECKS ${WORKSPACE_VALGRIND_FD_REPORT}
     --stderr-absent "Open [^\n]*\n==[0-9]+==    at ")
 function(workspace_valgrind_fd_check out)
   cmake_parse_arguments(PARSE_ARGV 1 check "" "NAME" "")
@@ -161,6 +162,26 @@ function(workspace_valgrind_fd_check out)
   set(${out} ${VALGRIND} -q --track-fds=yes --error-exitcode=99 PARENT_SCOPE)
 endfunction()
 
+# Windows has no valgrind: tools/leak-checks/handle-audit.cpp does its part there. Linked
+# into a copy of an example, <target>-handle-audit, it lists on stderr the handles opened
+# after main started and still open after main returned. Sets <out> to that copy's name.
+function(workspace_handle_audit_copy out target)
+  set(copy ${target}-handle-audit)
+  if(NOT TARGET ${copy})
+    get_target_property(sources ${target} SOURCES)
+    get_target_property(libraries ${target} LINK_LIBRARIES)
+    add_executable(${copy} ${sources})
+    target_link_libraries(${copy} PRIVATE handle-audit)
+    if(libraries)
+      target_link_libraries(${copy} PRIVATE ${libraries})
+    endif()
+  endif()
+  set(${out} ${copy} PARENT_SCOPE)
+endfunction()
+set(WORKSPACE_HANDLE_AUDIT_REPORT --stderr "handle-audit: [0-9]+ handles open before main")
+set(WORKSPACE_HANDLE_AUDIT_CHECKS ${WORKSPACE_HANDLE_AUDIT_REPORT}
+    --stderr-absent "handle-audit: left open")
+
 # Declares one test of an example: runs it (under the cross-compiling emulator, if any)
 # through tools/expect-output, which compares its standard output line by line with
 # EXPECTED and checks how the process ended.
@@ -175,10 +196,13 @@ endfunction()
 #                                           --fault=reset (one argument each)
 #       [CHECK_FDS]                         run it under valgrind --track-fds=yes: no
 #                                           descriptor it opened may be open at exit
+#       [CHECK_HANDLES]                     the same on Windows: run its handle-audit copy
+#       [LEAKS_ON_PURPOSE]                  with either: the check's own test, where the
+#                                           leak must be reported (say how with STDERR)
 #       [TIMEOUT <seconds>] [ARGS <arg>...]
 #       [ENVIRONMENT <NAME=value>...])          set for the test
 function(workspace_example_test)
-  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS"
+  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS;CHECK_HANDLES;LEAKS_ON_PURPOSE"
                         "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
                         "STDERR;ARGS;ENVIRONMENT;SERVER_ARGS")
   if(NOT WORKSPACE_EXPECT_OUTPUT)
@@ -218,8 +242,23 @@ function(workspace_example_test)
     if(NOT valgrind)
       return()
     endif()
-    list(APPEND checks ${WORKSPACE_VALGRIND_FD_CHECKS})
+    if(test_LEAKS_ON_PURPOSE)
+      list(APPEND checks ${WORKSPACE_VALGRIND_FD_REPORT})
+    else()
+      list(APPEND checks ${WORKSPACE_VALGRIND_FD_CHECKS})
+    endif()
     list(APPEND runners ${valgrind})
+  endif()
+  if(test_CHECK_HANDLES)
+    if(NOT WIN32)
+      message(FATAL_ERROR "${test_NAME}: CHECK_HANDLES is for Windows programs (CHECK_FDS elsewhere)")
+    endif()
+    workspace_handle_audit_copy(test_TARGET ${test_TARGET})
+    if(test_LEAKS_ON_PURPOSE)
+      list(APPEND checks ${WORKSPACE_HANDLE_AUDIT_REPORT})
+    else()
+      list(APPEND checks ${WORKSPACE_HANDLE_AUDIT_CHECKS})
+    endif()
   endif()
   add_test(NAME ${test_NAME}
            COMMAND ${WORKSPACE_EXPECT_OUTPUT} ${checks} -- ${runners}

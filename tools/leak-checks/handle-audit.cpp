@@ -48,25 +48,14 @@ bool operator==(const OpenHandle& left, const OpenHandle& right) {
     return left.value == right.value && left.type == right.type && left.object == right.object;
 }
 
-[[noreturn]] void fail(const char* call, NTSTATUS status) {
-    // An NTSTATUS, not a Win32 error: RtlNtStatusToDosError turns it into one that
-    // FormatMessage knows.
-    const DWORD error = RtlNtStatusToDosError(status);
+// Prints the OS's message for a Win32 or Winsock error code and ends the process: the
+// audit cannot say what the program left open.
+[[noreturn]] void fail(const char* call, DWORD error) {
     char text[512];
     const DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
                                         nullptr, error, 0, text, sizeof text, nullptr);
-    std::fprintf(stderr, "handle-audit: %s: %.*s(status 0x%08lx)\n", call, static_cast<int>(length),
-                 text, static_cast<unsigned long>(status));
-    std::_Exit(3);
-}
-
-[[noreturn]] void fail_winsock(const char* call, int error) {
-    char text[512];
-    const DWORD length =
-        FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
-                       static_cast<DWORD>(error), 0, text, sizeof text, nullptr);
-    std::fprintf(stderr, "handle-audit: %s: %.*s(error %d)\n", call, static_cast<int>(length), text,
-                 error);
+    std::fprintf(stderr, "handle-audit: %s: %.*s(error %lu)\n", call, static_cast<int>(length),
+                 text, static_cast<unsigned long>(error));
     std::_Exit(3);
 }
 
@@ -75,21 +64,22 @@ bool operator==(const OpenHandle& left, const OpenHandle& right) {
 void start_winsock() {
     WSADATA data;
     if (const int error = WSAStartup(MAKEWORD(2, 2), &data); error != 0) {
-        fail_winsock("WSAStartup", error);  // It returns its error: WSAGetLastError needs Winsock.
+        // WSAStartup returns its error: WSAGetLastError needs a started Winsock.
+        fail("WSAStartup", static_cast<DWORD>(error));
     }
     const SOCKET socket = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
     if (socket == INVALID_SOCKET) {
-        fail_winsock("socket", WSAGetLastError());
+        fail("socket", WSAGetLastError());
     }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // 127.0.0.1
     address.sin_port = 0;                              // any free port
     if (bind(socket, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-        fail_winsock("bind", WSAGetLastError());
+        fail("bind", WSAGetLastError());
     }
     if (closesocket(socket) != 0) {
-        fail_winsock("closesocket", WSAGetLastError());
+        fail("closesocket", WSAGetLastError());
     }
 }
 
@@ -106,7 +96,8 @@ std::vector<OpenHandle> open_handles() {
         buffer.resize(std::max<std::size_t>(buffer.size() * 2, needed + 4096));
     }
     if (!NT_SUCCESS(status)) {
-        fail("NtQuerySystemInformation", status);
+        // An NTSTATUS, not a Win32 error code: RtlNtStatusToDosError gives the one it maps to.
+        fail("NtQuerySystemInformation", RtlNtStatusToDosError(status));
     }
     const auto* table = reinterpret_cast<const SYSTEM_HANDLE_INFORMATION*>(buffer.data());
     const DWORD this_process = GetCurrentProcessId();
@@ -147,7 +138,10 @@ std::string type_name(USHORT value) {
 // compares after main (its destructor, which runs among the atexit handlers).
 class HandleAudit {
   public:
-    HandleAudit() : before_main_((start_winsock(), open_handles())) {}
+    HandleAudit() {
+        start_winsock();
+        before_main_ = open_handles();
+    }
     HandleAudit(const HandleAudit&) = delete;
     HandleAudit& operator=(const HandleAudit&) = delete;
     ~HandleAudit() {
@@ -162,7 +156,7 @@ class HandleAudit {
         }
         std::fflush(stderr);
         if (WSACleanup() != 0) {
-            fail_winsock("WSACleanup", WSAGetLastError());
+            fail("WSACleanup", WSAGetLastError());
         }
     }
 

@@ -121,6 +121,10 @@ void install_fault_reporter() {
 }
 #endif
 
+// The book's bad pointer: an address in user space (below the 128 TiB that x86-64 and ARM64
+// Linux, macOS and Windows give a process) where nothing is mapped.
+constexpr std::uintptr_t bad_address = 99999999999999;
+
 int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
     if (argc > 2 || (mode != "" && mode != "--bad-pointer" && mode != "--show-fault")) {
@@ -131,10 +135,10 @@ int main(int argc, char** argv) {
     std::uint64_t value = 100;
     const std::uint64_t* pointer = &value;
     if (mode != "") {
-        // The book's bad pointer: an address in user space where nothing is mapped.
-        pointer = reinterpret_cast<const std::uint64_t*>(std::uintptr_t{99999999999999});
-        std::printf("Dereferencing address 99999999999999 (0x%llx)...\n",
-                    static_cast<unsigned long long>(std::uintptr_t{99999999999999}));
+        pointer = reinterpret_cast<const std::uint64_t*>(bad_address);
+        std::printf("Dereferencing address %llu (0x%llx)...\n",
+                    static_cast<unsigned long long>(bad_address),
+                    static_cast<unsigned long long>(bad_address));
         // Flush now: a process killed by a signal never flushes its stdio buffers, and when
         // stdout is a pipe the line above would be lost with the process.
         std::fflush(stdout);

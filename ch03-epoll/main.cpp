@@ -1,21 +1,22 @@
 // ch03-epoll: five slow requests, one thread, one epoll instance; answers in reverse order.
 //
 // The heart of the chapter. The program opens N TCP connections to the delay server and
-// sends request i with a delay of (N - i) * step milliseconds, so the first request sent
-// is the slowest. It then waits for all of them at once on one thread: each socket is
-// registered with an epoll instance, and epoll_wait puts the thread to sleep until the
-// kernel reports that one or more sockets have data. The answers come back in reverse
-// order of request, and the whole run takes about as long as the longest delay, not the
-// sum of all delays.
+// sends request i with a delay of (N - i) * step milliseconds: the first sent is the
+// slowest. Then it waits for all of them on one thread: each socket is registered with an
+// epoll instance, and epoll_wait sleeps until the kernel reports sockets with data. The
+// answers come back in reverse order, in about the longest delay, not the sum of all.
 //
 // epoll is readiness-based: the kernel says "this socket can be read now", and we do the
 // reading. Compare ch03-kqueue (the same model on macOS and BSD) and ch03-iocp (Windows,
 // completion-based: the kernel does the reading and says "done").
 //
+// The story in the book's order: create the queue, connect and send, register interest,
+// wait, read. The rest, the same on every OS (arguments, answer check, summary, timeline),
+// is in arguments_and_report.hpp, which a first reading may skip.
+//
 // Usage:    ch03-epoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                   [--timeline]
-//           (defaults: localhost:8080, 5 requests, 1000 ms step, timeout = longest delay
-//           + 10 s). The delay server must be running: ./run-example ch03-epoll starts one.
+//                      [--timeline]          (--help lists the defaults)
+//           The delay server must be running: ./run-example ch03-epoll starts one.
 // Platform: Linux (epoll is Linux-only).
 //
 // What to watch for: request-4 is answered first and request-0 last; the summary line
@@ -27,121 +28,32 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
-using Clock = std::chrono::steady_clock;
+#include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
 
 // ----------------------------------------------------------------------------------------
 // Reporting errors
 // ----------------------------------------------------------------------------------------
 
+const char program_name[] = "ch03-epoll";  // starts every message
+const char program_purpose[] = "answered through epoll";
+
 // Every OS call is checked on the next line; a failure prints the OS's own message.
 [[noreturn]] void fail(std::string_view call) {
-    std::fprintf(stderr, "ch03-epoll: %.*s: %s\n", static_cast<int>(call.size()), call.data(),
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
                  std::strerror(errno));
     std::exit(1);
 }
 
-[[noreturn]] void usage_error(std::string_view message) {
-    std::fprintf(stderr,
-                 "ch03-epoll: %.*s\n"
-                 "usage: ch03-epoll [--address HOST:PORT] [--requests N] [--step MS] "
-                 "[--timeout MS] [--timeline]\n",
-                 static_cast<int>(message.size()), message.data());
-    std::exit(2);
-}
-
 // ----------------------------------------------------------------------------------------
-// The arguments
+// The event queue
 // ----------------------------------------------------------------------------------------
 
-struct Arguments {
-    std::string host = "localhost";
-    std::string port = "8080";
-    int requests = 5;
-    int step_ms = 1000;
-    int timeout_ms = -1;  // -1: the longest delay plus 10 s
-    bool timeline = false;
-};
-
-int parse_number(std::string_view text, int lowest, int highest, std::string_view flag) {
-    int value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || value < lowest ||
-        value > highest) {
-        usage_error(std::string(flag) + " needs a whole number from " + std::to_string(lowest) +
-                    " to " + std::to_string(highest) + ", not '" + std::string(text) + "'");
-    }
-    return value;
-}
-
-Arguments parse_arguments(int argc, char** argv) {
-    Arguments arguments;
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (flag == "--help" || flag == "-h") {
-            usage_error("five slow requests to the delay server, answered through epoll");
-        }
-        if (flag == "--timeline") {
-            arguments.timeline = true;
-            continue;
-        }
-        if (index + 1 >= argc) {
-            usage_error("unknown option or missing value: '" + std::string(flag) + "'");
-        }
-        const std::string_view value = argv[++index];
-        if (flag == "--address") {
-            const std::size_t colon = value.rfind(':');
-            if (colon == std::string_view::npos || colon == 0 || colon + 1 == value.size()) {
-                usage_error("--address needs HOST:PORT, not '" + std::string(value) + "'");
-            }
-            arguments.host = value.substr(0, colon);
-            arguments.port = value.substr(colon + 1);
-        } else if (flag == "--requests") {
-            arguments.requests = parse_number(value, 1, 1000, flag);
-        } else if (flag == "--step") {
-            arguments.step_ms = parse_number(value, 0, 10000, flag);
-        } else if (flag == "--timeout") {
-            arguments.timeout_ms = parse_number(value, 1, 3600000, flag);
-        } else {
-            usage_error("unknown option '" + std::string(flag) + "'");
-        }
-    }
-    if (arguments.timeout_ms < 0) {
-        arguments.timeout_ms = arguments.requests * arguments.step_ms + 10000;
-    }
-    return arguments;
-}
-
-// ----------------------------------------------------------------------------------------
-// The request builder
-// ----------------------------------------------------------------------------------------
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(int delay_ms, int index) {
-    return "GET /" + std::to_string(delay_ms) + "/request-" + std::to_string(index) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// ----------------------------------------------------------------------------------------
-// The stream list
-// ----------------------------------------------------------------------------------------
-
-// Owns one file descriptor and closes it once.
+// Owns one file descriptor (the queue, or a socket) and closes it once.
 class FileDescriptor {
   public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -150,7 +62,7 @@ class FileDescriptor {
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {
         if (fd_ >= 0 && close(fd_) != 0) {
-            std::perror("ch03-epoll: close");
+            std::fprintf(stderr, "%s: close: %s\n", program_name, std::strerror(errno));
         }
     }
     int get() const {
@@ -161,14 +73,21 @@ class FileDescriptor {
     int fd_;
 };
 
-// One connection to the delay server, and what it has received so far.
-struct Stream {
+FileDescriptor create_queue() {
+    FileDescriptor queue(epoll_create1(EPOLL_CLOEXEC));
+    if (queue.get() < 0) {
+        fail("epoll_create1");
+    }
+    return queue;
+}
+
+// ----------------------------------------------------------------------------------------
+// Connecting and sending
+// ----------------------------------------------------------------------------------------
+
+// One connection to the delay server: its socket, and what it asked and got (StreamRecord).
+struct Stream : StreamRecord {
     FileDescriptor socket;
-    std::string request_path;
-    std::string received;
-    bool finished = false;               // read to end of file
-    Clock::time_point sent_at = {};      // for the timeline
-    Clock::time_point answered_at = {};  // for the timeline
 };
 
 // Connects a blocking TCP socket to host:port, trying each address the name resolves to
@@ -181,7 +100,7 @@ FileDescriptor connect_to(const Arguments& arguments) {
     const int resolved =
         getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
     if (resolved != 0) {
-        std::fprintf(stderr, "ch03-epoll: cannot resolve %s: %s\n", arguments.host.c_str(),
+        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
                      gai_strerror(resolved));
         std::exit(1);
     }
@@ -200,12 +119,23 @@ FileDescriptor connect_to(const Arguments& arguments) {
     }
     freeaddrinfo(addresses);
     std::fprintf(stderr,
-                 "ch03-epoll: cannot connect to %s:%s: %s\n"
+                 "%s: cannot connect to %s:%s: %s\n"
                  "Is the delay server running? Start it in another terminal with\n"
                  "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example ch03-epoll start one for this run.\n",
-                 arguments.host.c_str(), arguments.port.c_str(), std::strerror(last_error));
+                 "or let ./run-example %s start one for this run.\n",
+                 program_name, arguments.host.c_str(), arguments.port.c_str(),
+                 std::strerror(last_error), program_name);
     std::exit(1);
+}
+
+// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
+// server to answer "request-0" after 5000 ms.
+std::string build_request(std::string_view path) {
+    return "GET " + std::string(path) +
+           " HTTP/1.1\r\n"
+           "Host: localhost\r\n"
+           "Connection: close\r\n"
+           "\r\n";
 }
 
 void send_all(int socket, std::string_view bytes) {
@@ -222,16 +152,8 @@ void send_all(int socket, std::string_view bytes) {
 }
 
 // ----------------------------------------------------------------------------------------
-// The event queue
+// Registering interest
 // ----------------------------------------------------------------------------------------
-
-FileDescriptor create_queue() {
-    FileDescriptor queue(epoll_create1(EPOLL_CLOEXEC));
-    if (queue.get() < 0) {
-        fail("epoll_create1");
-    }
-    return queue;
-}
 
 // Asks the kernel to report when `socket` can be read. The token (the stream's index in
 // the stream list) is stored with the registration and handed back with every event, so
@@ -251,15 +173,67 @@ void register_interest(const FileDescriptor& queue, int socket, std::size_t toke
 }
 
 // ----------------------------------------------------------------------------------------
-// Handling an event
+// The wait loop
 // ----------------------------------------------------------------------------------------
+
+bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
+void print_response(std::size_t token, const Stream& stream);
+
+// Events taken per epoll_wait: the five streams of a run fit; any more wait for the next.
+constexpr int max_events_per_wait = 16;
+
+void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
+               Clock::time_point deadline) {
+    std::size_t finished_streams = 0;
+    epoll_event events[max_events_per_wait];
+    while (finished_streams < streams.size()) {
+        const auto left =
+            std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            std::fprintf(stderr, "%s: timed out with %zu of %zu responses\n", program_name,
+                         finished_streams, streams.size());
+            std::exit(1);
+        }
+        // Sleeps until at least one registered socket is ready, or the time is up.
+        const int ready =
+            epoll_wait(queue.get(), events, max_events_per_wait, static_cast<int>(left));
+        if (ready < 0 && errno == EINTR) {
+            continue;  // A signal arrived while we slept: not an error, wait again.
+        }
+        if (ready < 0) {
+            fail("epoll_wait");
+        }
+        for (int i = 0; i < ready; ++i) {
+            const std::size_t token = events[i].data.u64;
+            Stream& stream = streams[token];
+            // A stream already read to end of file can be reported again (a spurious
+            // wakeup): count each stream once.
+            if (stream.finished) {
+                continue;
+            }
+            if (read_stream(stream)) {
+                stream.finished = true;
+                stream.answered_at = Clock::now();
+                ++finished_streams;
+                print_response(token, stream);
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Reading a stream
+// ----------------------------------------------------------------------------------------
+
+// One page: a whole answer of the delay server fits, and we read until EAGAIN anyway.
+constexpr std::size_t read_buffer_size = 4096;
 
 // Reads everything the stream has for us. Edge-triggered epoll reports a socket once per
 // change, so we must read until the kernel says EAGAIN ("nothing more for now"), or the
 // rest of the data would never be reported again. Returns true when the stream reached
 // end of file just now.
 bool read_stream(Stream& stream) {
-    char buffer[4096];
+    char buffer[read_buffer_size];
     while (true) {
         const ssize_t count = read(stream.socket.get(), buffer, sizeof buffer);
         if (count > 0) {
@@ -286,142 +260,8 @@ void print_response(std::size_t token, const Stream& stream) {
 }
 
 // ----------------------------------------------------------------------------------------
-// The wait loop
+// The program
 // ----------------------------------------------------------------------------------------
-
-void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
-               Clock::time_point deadline) {
-    std::size_t finished_streams = 0;
-    epoll_event events[16];
-    while (finished_streams < streams.size()) {
-        const auto left =
-            std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left <= 0) {
-            std::fprintf(stderr, "ch03-epoll: timed out with %zu of %zu responses\n",
-                         finished_streams, streams.size());
-            std::exit(1);
-        }
-        // Sleeps until at least one registered socket is ready, or the time is up.
-        const int ready =
-            epoll_wait(queue.get(), events, std::size(events), static_cast<int>(left));
-        if (ready < 0 && errno == EINTR) {
-            continue;  // A signal arrived while we slept: not an error, wait again.
-        }
-        if (ready < 0) {
-            fail("epoll_wait");
-        }
-        for (int i = 0; i < ready; ++i) {
-            const std::size_t token = events[i].data.u64;
-            Stream& stream = streams[token];
-            // A stream already read to end of file can be reported again (a spurious
-            // wakeup): count each stream once.
-            if (stream.finished) {
-                continue;
-            }
-            if (read_stream(stream)) {
-                stream.finished = true;
-                stream.answered_at = Clock::now();
-                ++finished_streams;
-                print_response(token, stream);
-            }
-        }
-    }
-}
-
-// ----------------------------------------------------------------------------------------
-// The summary
-// ----------------------------------------------------------------------------------------
-
-// A complete 200 OK answer: the status line, the head up to its empty line, and a body of
-// exactly the size its content-length header gives. The delay server always sends that
-// header and closes the connection after the body, so a shorter body means the connection
-// ended early, and a missing head means the server sent something that is not HTTP at all.
-// Header names are case-insensitive (RFC 9110 section 5.1).
-bool is_complete_ok_answer(std::string_view answer) {
-    constexpr std::string_view status_line = "HTTP/1.1 200 OK\r\n";
-    const std::size_t head_end = answer.find("\r\n\r\n");
-    if (!answer.starts_with(status_line) || head_end == std::string_view::npos) {
-        return false;
-    }
-    const std::size_t body_size = answer.size() - (head_end + 4);
-    // The header lines, each ending in "\r\n": from after the status line to the empty line.
-    std::string_view headers = answer.substr(status_line.size(), head_end + 2 - status_line.size());
-    while (!headers.empty()) {
-        const std::size_t line_end = headers.find("\r\n");
-        const std::string_view line = headers.substr(0, line_end);
-        headers.remove_prefix(line_end + 2);
-        const std::string_view wanted = "content-length:";
-        const bool is_content_length =
-            line.size() > wanted.size() &&
-            std::equal(wanted.begin(), wanted.end(), line.begin(), [](char lower, char got) {
-                return lower == (got >= 'A' && got <= 'Z' ? got - 'A' + 'a' : got);
-            });
-        if (!is_content_length) {
-            continue;
-        }
-        std::string_view value = line.substr(wanted.size());
-        while (value.starts_with(' ') || value.starts_with('\t')) {
-            value.remove_prefix(1);  // optional white space around the value
-        }
-        while (value.ends_with(' ') || value.ends_with('\t')) {
-            value.remove_suffix(1);
-        }
-        std::size_t length = 0;
-        const auto [end, error] =
-            std::from_chars(value.data(), value.data() + value.size(), length);
-        return error == std::errc() && end == value.data() + value.size() && length == body_size;
-    }
-    return false;  // no content-length: there is no telling whether the body is complete
-}
-
-// Each answer must be a complete 200 OK; the run took about the longest delay, not the sum.
-int print_summary(const std::vector<Stream>& streams, const Arguments& arguments,
-                  Clock::duration elapsed) {
-    int failed = 0;
-    for (std::size_t token = 0; token < streams.size(); ++token) {
-        if (!is_complete_ok_answer(streams[token].received)) {
-            std::fprintf(stderr, "ch03-epoll: stream %zu got no complete 200 OK answer\n", token);
-            ++failed;
-        }
-    }
-    const double seconds = std::chrono::duration<double>(elapsed).count();
-    const double longest = arguments.requests * arguments.step_ms / 1000.0;
-    const double one_at_a_time =
-        arguments.requests * (arguments.requests + 1) / 2 * arguments.step_ms / 1000.0;
-    std::printf(
-        "FINISHED: %zu responses in %.2f s; the longest delay is %.2f s, "
-        "one at a time would take %.2f s\n",
-        streams.size(), seconds, longest, one_at_a_time);
-    return failed == 0 ? 0 : 1;
-}
-
-// One line per stream: a bar from when its request was sent to when its answer arrived,
-// on one time scale, so the overlap of the waits can be seen.
-void print_timeline(const std::vector<Stream>& streams, Clock::time_point start) {
-    constexpr int columns = 50;
-    Clock::duration end = Clock::duration::zero();
-    for (const Stream& stream : streams) {
-        end = std::max(end, stream.answered_at - start);
-    }
-    const double seconds_per_column =
-        std::max(std::chrono::duration<double>(end).count() / columns, 0.001);
-    auto column = [&](Clock::time_point time) {
-        return static_cast<int>(std::chrono::duration<double>(time - start).count() /
-                                seconds_per_column);
-    };
-    std::printf("\nTimeline: from request sent (|) to answer (>); one column is %.0f ms\n",
-                seconds_per_column * 1000);
-    for (std::size_t token = 0; token < streams.size(); ++token) {
-        const Stream& stream = streams[token];
-        const int sent = column(stream.sent_at);
-        const int answered = std::max(column(stream.answered_at), sent + 1);
-        const std::string bar = std::string(sent, ' ') + "|" +
-                                std::string(answered - sent - 1, '=') + ">" +
-                                std::string(std::max(columns - answered, 0), ' ');
-        std::printf("  stream %zu %s %5.2f s\n", token, bar.c_str(),
-                    std::chrono::duration<double>(stream.answered_at - stream.sent_at).count());
-    }
-}
 
 int main(int argc, char** argv) {
     const Arguments arguments = parse_arguments(argc, argv);
@@ -434,9 +274,9 @@ int main(int argc, char** argv) {
                 arguments.host.c_str(), arguments.port.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        const std::string request = build_request(delay_ms, index);
-        Stream stream{connect_to(arguments), request.substr(4, request.find(' ', 4) - 4), {}};
-        send_all(stream.socket.get(), request);
+        Stream stream{{}, connect_to(arguments)};
+        stream.request_path = "/" + std::to_string(delay_ms) + "/request-" + std::to_string(index);
+        send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
         // Non-blocking from here on: a read with nothing to read returns EAGAIN instead
         // of putting the thread to sleep, so one stream can never block the others.

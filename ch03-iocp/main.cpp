@@ -1,29 +1,30 @@
 // ch03-iocp: five slow requests, one thread, one I/O completion port; answers in reverse order.
 //
 // The heart of the chapter, on Windows. The program opens N TCP connections to the delay
-// server and sends request i with a delay of (N - i) * step milliseconds, so the first
-// request sent is the slowest. It then waits for all of them at once on one thread: each
-// socket is associated with an I/O completion port, a receive is started on each, and
-// GetQueuedCompletionStatusEx puts the thread to sleep until the OS reports that one or more
-// receives have completed. The answers come back in reverse order of request, and the whole
-// run takes about as long as the longest delay, not the sum of all delays.
+// server and sends request i with a delay of (N - i) * step milliseconds: the first sent is
+// the slowest. Then it waits for all of them on one thread: each socket is associated with
+// an I/O completion port, a receive is started on each, and GetQueuedCompletionStatusEx
+// sleeps until the OS reports receives that have completed. The answers come back in
+// reverse order, in about the longest delay, not the sum of all.
 //
 // IOCP is completion-based: we hand the OS a buffer and say "fill this", the OS does the
 // reading into our buffer, and the port reports "done, n bytes". Compare ch03-epoll (Linux)
 // and ch03-kqueue (macOS and BSD), which are readiness-based: the kernel says "this socket
 // can be read now", and we do the reading.
 //
+// The story in the book's order: create the queue, connect and send, register interest
+// (associate, start the first receive), wait, collect. The rest, the same on every OS (arguments,
+// answer check, summary, timeline), is in arguments_and_report.hpp, which a first reading may skip.
+//
 // Usage:    ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                   [--timeline]
-//           (defaults: localhost:8080, 5 requests, 1000 ms step, timeout = longest delay
-//           + 10 s). The delay server must be running: build/default/delayserver/delayserver.
+//                     [--timeline]           (--help lists the defaults)
+//           The delay server must be running: ./run-example ch03-iocp starts one.
 // Platform: Windows (I/O completion ports are Windows-only). Builds with MinGW-w64 or MSVC;
-//           on Linux, `cmake --workflow --preset windows-mingw` runs it under Wine.
+//           on Linux, ./run-example ch03-iocp runs it under Wine.
 //
 // What to watch for: request-4 is answered first and request-0 last; the summary line
 // compares the run time with the longest delay. With --timeline, one bar per stream
-// from when its request was sent to when its answer arrived: the bars overlap. The output is
-// ch03-epoll's, byte for byte.
+// from when its request was sent to when its answer arrived: the bars overlap.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 #include <ws2tcpip.h>
 
@@ -31,28 +32,24 @@
 #include <io.h>     // _setmode
 #include <windows.h>
 
-#include <algorithm>
-#include <charconv>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
-using Clock = std::chrono::steady_clock;
+#include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
 
 // ----------------------------------------------------------------------------------------
 // Reporting errors
 // ----------------------------------------------------------------------------------------
 
+const char program_name[] = "ch03-iocp";  // starts every message
+const char program_purpose[] = "answered through IOCP";
+
 // The OS's own message for an error code. Windows keeps the last error per thread: most
 // calls report it through GetLastError, Winsock calls through WSAGetLastError; the codes
 // share one numbering, and FormatMessage knows them all.
 std::string error_message(DWORD error) {
-    char text[512];
+    char text[512];  // the longest system message is far shorter
     DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
                                   nullptr, error, 0, text, sizeof text, nullptr);
     if (length == 0) {
@@ -65,7 +62,7 @@ std::string error_message(DWORD error) {
 }
 
 void print_error(std::string_view call, DWORD error) {
-    std::fprintf(stderr, "ch03-iocp: %.*s: %s\n", static_cast<int>(call.size()), call.data(),
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
                  error_message(error).c_str());
 }
 
@@ -76,93 +73,43 @@ void print_error(std::string_view call, DWORD error) {
     std::exit(1);
 }
 
-[[noreturn]] void usage_error(std::string_view message) {
-    std::fprintf(stderr,
-                 "ch03-iocp: %.*s\n"
-                 "usage: ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] "
-                 "[--timeout MS] [--timeline]\n",
-                 static_cast<int>(message.size()), message.data());
-    std::exit(2);
-}
-
 // ----------------------------------------------------------------------------------------
-// The arguments
+// The event queue
 // ----------------------------------------------------------------------------------------
 
-struct Arguments {
-    std::string host = "localhost";
-    std::string port = "8080";
-    int requests = 5;
-    int step_ms = 1000;
-    int timeout_ms = -1;  // -1: the longest delay plus 10 s
-    bool timeline = false;
+// Owns one kernel object handle (here: the completion port) and closes it once.
+class Handle {
+  public:
+    explicit Handle(HANDLE handle) : handle_(handle) {}
+    Handle(Handle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle() {
+        if (handle_ != nullptr && !CloseHandle(handle_)) {
+            print_error("CloseHandle", GetLastError());
+        }
+    }
+    HANDLE get() const {
+        return handle_;
+    }
+
+  private:
+    HANDLE handle_;
 };
 
-int parse_number(std::string_view text, int lowest, int highest, std::string_view flag) {
-    int value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || value < lowest ||
-        value > highest) {
-        usage_error(std::string(flag) + " needs a whole number from " + std::to_string(lowest) +
-                    " to " + std::to_string(highest) + ", not '" + std::string(text) + "'");
+Handle create_queue() {
+    Handle queue(CreateIoCompletionPort(INVALID_HANDLE_VALUE,  // no file yet: make a new port
+                                        nullptr,               // not adding to an existing one
+                                        0,                     // no completion key yet
+                                        1));  // one thread runs completions at a time
+    if (queue.get() == nullptr) {             // NULL on failure, not INVALID_HANDLE_VALUE
+        fail("CreateIoCompletionPort", GetLastError());
     }
-    return value;
-}
-
-Arguments parse_arguments(int argc, char** argv) {
-    Arguments arguments;
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (flag == "--help" || flag == "-h") {
-            usage_error("five slow requests to the delay server, answered through IOCP");
-        }
-        if (flag == "--timeline") {
-            arguments.timeline = true;
-            continue;
-        }
-        if (index + 1 >= argc) {
-            usage_error("unknown option or missing value: '" + std::string(flag) + "'");
-        }
-        const std::string_view value = argv[++index];
-        if (flag == "--address") {
-            const std::size_t colon = value.rfind(':');
-            if (colon == std::string_view::npos || colon == 0 || colon + 1 == value.size()) {
-                usage_error("--address needs HOST:PORT, not '" + std::string(value) + "'");
-            }
-            arguments.host = value.substr(0, colon);
-            arguments.port = value.substr(colon + 1);
-        } else if (flag == "--requests") {
-            arguments.requests = parse_number(value, 1, 1000, flag);
-        } else if (flag == "--step") {
-            arguments.step_ms = parse_number(value, 0, 10000, flag);
-        } else if (flag == "--timeout") {
-            arguments.timeout_ms = parse_number(value, 1, 3600000, flag);
-        } else {
-            usage_error("unknown option '" + std::string(flag) + "'");
-        }
-    }
-    if (arguments.timeout_ms < 0) {
-        arguments.timeout_ms = arguments.requests * arguments.step_ms + 10000;
-    }
-    return arguments;
+    return queue;
 }
 
 // ----------------------------------------------------------------------------------------
-// The request builder
-// ----------------------------------------------------------------------------------------
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(int delay_ms, int index) {
-    return "GET /" + std::to_string(delay_ms) + "/request-" + std::to_string(index) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// ----------------------------------------------------------------------------------------
-// The stream list
+// Connecting and sending
 // ----------------------------------------------------------------------------------------
 
 // Winsock must be started before the first socket call (WSAStartup) and cleaned up after
@@ -205,22 +152,16 @@ class Socket {
     SOCKET socket_;
 };
 
-// One connection to the delay server, and what it has received so far.
-//
-// In the completion model a stream also holds what the OS works on: the OVERLAPPED that
-// stands for the receive in progress, and the buffer the OS reads into. Both belong to the
-// OS from WSARecv until the receive's completion is taken off the port, so they must stay
-// alive and in place that long. They live in the stream, and the stream list never moves
-// its streams once the first receive is started (see main).
-struct Stream {
+// One connection to the delay server: its socket, and what it asked and got (StreamRecord).
+// In the completion model it also holds what the OS works on: the OVERLAPPED that stands
+// for the receive in progress, and the buffer the OS reads into. Both belong to the OS from
+// WSARecv until the receive's completion is taken off the port, so they live in the stream,
+// and the stream list never moves its streams once the first receive is started (see main).
+constexpr std::size_t read_buffer_size = 4096;  // one page: a whole answer of the server fits
+struct Stream : StreamRecord {
     Socket socket;
-    std::string request_path;
-    std::string received;
-    bool finished = false;               // read to end of file
-    Clock::time_point sent_at = {};      // for the timeline
-    Clock::time_point answered_at = {};  // for the timeline
     OVERLAPPED overlapped = {};          // the receive in progress; zeroed before each WSARecv
-    char buffer[4096] = {};              // where the OS puts what it receives
+    char buffer[read_buffer_size] = {};  // where the OS puts what it receives
 };
 
 // Connects a blocking TCP socket to host:port, trying each address the name resolves to
@@ -233,7 +174,7 @@ Socket connect_to(const Arguments& arguments) {
     const int resolved =
         getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
     if (resolved != 0) {
-        std::fprintf(stderr, "ch03-iocp: cannot resolve %s: %s\n", arguments.host.c_str(),
+        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
                      error_message(resolved).c_str());
         std::exit(1);
     }
@@ -257,12 +198,23 @@ Socket connect_to(const Arguments& arguments) {
     }
     freeaddrinfo(addresses);
     std::fprintf(stderr,
-                 "ch03-iocp: cannot connect to %s:%s: %s\n"
+                 "%s: cannot connect to %s:%s: %s\n"
                  "Is the delay server running? Start it in another terminal with\n"
                  "    build/default/delayserver/delayserver\n"
                  "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
-                 arguments.host.c_str(), arguments.port.c_str(), error_message(last_error).c_str());
+                 program_name, arguments.host.c_str(), arguments.port.c_str(),
+                 error_message(last_error).c_str());
     std::exit(1);
+}
+
+// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
+// server to answer "request-0" after 5000 ms.
+std::string build_request(std::string_view path) {
+    return "GET " + std::string(path) +
+           " HTTP/1.1\r\n"
+           "Host: localhost\r\n"
+           "Connection: close\r\n"
+           "\r\n";
 }
 
 // A blocking send, as in ch03-epoll: without an OVERLAPPED, send on an overlapped socket is
@@ -279,39 +231,8 @@ void send_all(SOCKET socket, std::string_view bytes) {
 }
 
 // ----------------------------------------------------------------------------------------
-// The event queue
+// Registering interest
 // ----------------------------------------------------------------------------------------
-
-// Owns one kernel object handle (here: the completion port) and closes it once.
-class Handle {
-  public:
-    explicit Handle(HANDLE handle) : handle_(handle) {}
-    Handle(Handle&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() {
-        if (handle_ != nullptr && !CloseHandle(handle_)) {
-            print_error("CloseHandle", GetLastError());
-        }
-    }
-    HANDLE get() const {
-        return handle_;
-    }
-
-  private:
-    HANDLE handle_;
-};
-
-Handle create_queue() {
-    Handle queue(CreateIoCompletionPort(INVALID_HANDLE_VALUE,  // no file yet: make a new port
-                                        nullptr,               // not adding to an existing one
-                                        0,                     // no completion key yet
-                                        1));  // one thread runs completions at a time
-    if (queue.get() == nullptr) {             // NULL on failure, not INVALID_HANDLE_VALUE
-        fail("CreateIoCompletionPort", GetLastError());
-    }
-    return queue;
-}
 
 // Starts one overlapped receive: when data arrives, the OS reads it into stream.buffer and
 // queues a completion on the port. WSA_IO_PENDING is not an error: it means "started, will
@@ -350,50 +271,23 @@ void register_interest(const Handle& queue, Stream& stream, std::size_t token) {
 }
 
 // ----------------------------------------------------------------------------------------
-// Handling an event
-// ----------------------------------------------------------------------------------------
-
-// Takes what one completed receive brought. By the time the port reports, the OS has done
-// the reading: the bytes are already in stream.buffer. So there is no read call, no EAGAIN
-// and no loop (each completion is exactly one receive): we append the bytes and start the
-// next receive. Returns true when the stream reached end of file just now.
-bool read_stream(Stream& stream) {
-    // A completion can report a failed receive (a reset connection, say): taking it off the
-    // port succeeded, and the OVERLAPPED holds the receive's own status. WSAGetOverlappedResult
-    // reads that status and the byte count, and sets WSAGetLastError on failure.
-    DWORD count = 0;
-    DWORD flags = 0;
-    if (!WSAGetOverlappedResult(stream.socket.get(), &stream.overlapped, &count,
-                                FALSE,  // do not wait: it has completed
-                                &flags)) {
-        fail("WSARecv", WSAGetLastError());
-    }
-    if (count == 0) {
-        return true;  // End of file: the server sent everything and closed.
-    }
-    stream.received.append(stream.buffer, count);  // maybe partial
-    start_receive(stream);  // The buffer is ours again until this call: ask for more.
-    return false;
-}
-
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
-}
-
-// ----------------------------------------------------------------------------------------
 // The wait loop
 // ----------------------------------------------------------------------------------------
 
+bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
+void print_response(std::size_t token, const Stream& stream);
+
+// Completions taken per wait: the five streams of a run fit; any more wait for the next.
+constexpr int max_events_per_wait = 16;
+
 void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_point deadline) {
     std::size_t finished_streams = 0;
-    OVERLAPPED_ENTRY events[16];  // one per completed receive
+    OVERLAPPED_ENTRY events[max_events_per_wait];  // one per completed receive
     while (finished_streams < streams.size()) {
         const auto left =
             std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) {
-            std::fprintf(stderr, "ch03-iocp: timed out with %zu of %zu responses\n",
+            std::fprintf(stderr, "%s: timed out with %zu of %zu responses\n", program_name,
                          finished_streams, streams.size());
             std::exit(1);
         }
@@ -401,9 +295,8 @@ void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_po
         // (FALSE): nothing but a completion or the timeout ends the wait, so there is no
         // counterpart of epoll_wait's EINTR to retry.
         ULONG ready = 0;
-        const BOOL dequeued =
-            GetQueuedCompletionStatusEx(queue.get(), events, static_cast<ULONG>(std::size(events)),
-                                        &ready, static_cast<DWORD>(left), FALSE);
+        const BOOL dequeued = GetQueuedCompletionStatusEx(queue.get(), events, max_events_per_wait,
+                                                          &ready, static_cast<DWORD>(left), FALSE);
         if (!dequeued && GetLastError() == WAIT_TIMEOUT) {
             continue;  // The time is up: the check above says so.
         }
@@ -426,108 +319,50 @@ void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_po
 }
 
 // ----------------------------------------------------------------------------------------
-// The summary
+// Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// A complete 200 OK answer: the status line, the head up to its empty line, and a body of
-// exactly the size its content-length header gives. The delay server always sends that
-// header and closes the connection after the body, so a shorter body means the connection
-// ended early, and a missing head means the server sent something that is not HTTP at all.
-// Header names are case-insensitive (RFC 9110 section 5.1).
-bool is_complete_ok_answer(std::string_view answer) {
-    constexpr std::string_view status_line = "HTTP/1.1 200 OK\r\n";
-    const std::size_t head_end = answer.find("\r\n\r\n");
-    if (!answer.starts_with(status_line) || head_end == std::string_view::npos) {
-        return false;
+// Takes what one completed receive brought. By the time the port reports, the OS has done
+// the reading: the bytes are already in stream.buffer. So there is no read call, no EAGAIN
+// and no loop (each completion is exactly one receive): we append the bytes and start the
+// next receive. Returns true when the stream reached end of file just now.
+bool read_stream(Stream& stream) {
+    // A completion can report a failed receive (a reset connection, say): taking it off the
+    // port succeeded, and the OVERLAPPED holds the receive's own status. WSAGetOverlappedResult
+    // reads that status and the byte count, and sets WSAGetLastError on failure.
+    DWORD count = 0;
+    DWORD flags = 0;
+    if (!WSAGetOverlappedResult(stream.socket.get(), &stream.overlapped, &count,
+                                FALSE,  // do not wait: it has completed
+                                &flags)) {
+        fail("WSAGetOverlappedResult", WSAGetLastError());
     }
-    const std::size_t body_size = answer.size() - (head_end + 4);
-    // The header lines, each ending in "\r\n": from after the status line to the empty line.
-    std::string_view headers = answer.substr(status_line.size(), head_end + 2 - status_line.size());
-    while (!headers.empty()) {
-        const std::size_t line_end = headers.find("\r\n");
-        const std::string_view line = headers.substr(0, line_end);
-        headers.remove_prefix(line_end + 2);
-        const std::string_view wanted = "content-length:";
-        const bool is_content_length =
-            line.size() > wanted.size() &&
-            std::equal(wanted.begin(), wanted.end(), line.begin(), [](char lower, char got) {
-                return lower == (got >= 'A' && got <= 'Z' ? got - 'A' + 'a' : got);
-            });
-        if (!is_content_length) {
-            continue;
-        }
-        std::string_view value = line.substr(wanted.size());
-        while (value.starts_with(' ') || value.starts_with('\t')) {
-            value.remove_prefix(1);  // optional white space around the value
-        }
-        while (value.ends_with(' ') || value.ends_with('\t')) {
-            value.remove_suffix(1);
-        }
-        std::size_t length = 0;
-        const auto [end, error] =
-            std::from_chars(value.data(), value.data() + value.size(), length);
-        return error == std::errc() && end == value.data() + value.size() && length == body_size;
+    if (count == 0) {
+        return true;  // End of file: the server sent everything and closed.
     }
-    return false;  // no content-length: there is no telling whether the body is complete
+    stream.received.append(stream.buffer, count);  // maybe partial
+    start_receive(stream);  // The buffer is ours again until this call: ask for more.
+    return false;
 }
 
-// Each answer must be a complete 200 OK; the run took about the longest delay, not the sum.
-int print_summary(const std::vector<Stream>& streams, const Arguments& arguments,
-                  Clock::duration elapsed) {
-    int failed = 0;
-    for (std::size_t token = 0; token < streams.size(); ++token) {
-        if (!is_complete_ok_answer(streams[token].received)) {
-            std::fprintf(stderr, "ch03-iocp: stream %zu got no complete 200 OK answer\n", token);
-            ++failed;
-        }
-    }
-    const double seconds = std::chrono::duration<double>(elapsed).count();
-    const double longest = arguments.requests * arguments.step_ms / 1000.0;
-    const double one_at_a_time =
-        arguments.requests * (arguments.requests + 1) / 2 * arguments.step_ms / 1000.0;
-    std::printf(
-        "FINISHED: %zu responses in %.2f s; the longest delay is %.2f s, "
-        "one at a time would take %.2f s\n",
-        streams.size(), seconds, longest, one_at_a_time);
-    return failed == 0 ? 0 : 1;
+void print_response(std::size_t token, const Stream& stream) {
+    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
+                stream.received.c_str());
+    std::fflush(stdout);
 }
 
-// One line per stream: a bar from when its request was sent to when its answer arrived,
-// on one time scale, so the overlap of the waits can be seen.
-void print_timeline(const std::vector<Stream>& streams, Clock::time_point start) {
-    constexpr int columns = 50;
-    Clock::duration end = Clock::duration::zero();
-    for (const Stream& stream : streams) {
-        end = std::max(end, stream.answered_at - start);
-    }
-    const double seconds_per_column =
-        std::max(std::chrono::duration<double>(end).count() / columns, 0.001);
-    auto column = [&](Clock::time_point time) {
-        return static_cast<int>(std::chrono::duration<double>(time - start).count() /
-                                seconds_per_column);
-    };
-    std::printf("\nTimeline: from request sent (|) to answer (>); one column is %.0f ms\n",
-                seconds_per_column * 1000);
-    for (std::size_t token = 0; token < streams.size(); ++token) {
-        const Stream& stream = streams[token];
-        const int sent = column(stream.sent_at);
-        const int answered = std::max(column(stream.answered_at), sent + 1);
-        const std::string bar = std::string(sent, ' ') + "|" +
-                                std::string(answered - sent - 1, '=') + ">" +
-                                std::string(std::max(columns - answered, 0), ' ');
-        std::printf("  stream %zu %s %5.2f s\n", token, bar.c_str(),
-                    std::chrono::duration<double>(stream.answered_at - stream.sent_at).count());
-    }
-}
+// ----------------------------------------------------------------------------------------
+// The program
+// ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    const Arguments arguments = parse_arguments(argc, argv);
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
     // text mode would turn into "\r\r\n". Now the output is ch03-epoll's, byte for byte.
     if (_setmode(_fileno(stdout), _O_BINARY) == -1) {
         std::perror("ch03-iocp: _setmode");  // a C runtime call: errno, not GetLastError
         return 1;
     }
+    const Arguments arguments = parse_arguments(argc, argv);
     const Winsock winsock;  // until main returns, after the streams' sockets are closed
     const Clock::time_point start = Clock::now();
     const Handle queue = create_queue();
@@ -541,9 +376,9 @@ int main(int argc, char** argv) {
                 arguments.host.c_str(), arguments.port.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        const std::string request = build_request(delay_ms, index);
-        Stream stream{connect_to(arguments), request.substr(4, request.find(' ', 4) - 4), {}};
-        send_all(stream.socket.get(), request);
+        Stream stream{{}, connect_to(arguments)};
+        stream.request_path = "/" + std::to_string(delay_ms) + "/request-" + std::to_string(index);
+        send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
         // No non-blocking mode to set: an overlapped receive never blocks the thread, it
         // starts and completes later. But it must start where the stream will stay: in the

@@ -1,19 +1,42 @@
 # cmake -DSOURCE_DIR=<top of the repository> -P check-event-queue-structure.cmake
 #
-# ch03-epoll, ch03-kqueue and ch03-iocp are written to be read side by side: the same
-# sections in the same order, and the same functions for the same steps, so that a diff
-# between any two shows the OS difference. This check keeps them that way. For each
-# main.cpp it lists
-#   - the section banners, a title between two lines of dashes:  // ----...
-#                                                               // The wait loop
-#                                                               // ----...
-#   - the section in which each of the shared functions below is defined,
-# and fails if the three lists are not the same.
+# The event-queue examples are written to be read side by side: the same sections in the
+# same order, and the same functions for the same steps, so that a diff between any two
+# shows the OS difference. This check keeps them that way. An event-queue example is a
+# folder with the shared support file, arguments_and_report.hpp; ch03-epoll is the
+# reference. The check fails
+#   - if the support files are not byte for byte the same as ch03-epoll's (each folder
+#     keeps its own copy so that it builds alone; a fix is made once and copied);
+#   - if the main.cpp files differ in their section banners, a title between two lines of
+#     dashes:                                                  // ----...
+#                                                              // The wait loop
+#                                                              // ----...
+#     or in the section in which each of the shared functions below is defined.
 cmake_minimum_required(VERSION 3.25)
-set(examples ch03-epoll ch03-kqueue ch03-iocp)
-set(shared_functions parse_arguments build_request connect_to send_all create_queue
-    register_interest read_stream print_response wait_loop is_complete_ok_answer print_summary
-    print_timeline main)
+set(support_file arguments_and_report.hpp)
+set(reference ch03-epoll)
+file(GLOB support_files RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*/${support_file})
+set(examples ${reference})
+foreach(path IN LISTS support_files)
+  get_filename_component(example ${path} DIRECTORY)
+  if(NOT example STREQUAL reference)
+    list(APPEND examples ${example})
+  endif()
+endforeach()
+set(shared_functions create_queue connect_to build_request send_all register_interest wait_loop
+    read_stream print_response main)
+
+set(failed FALSE)
+file(READ ${SOURCE_DIR}/${reference}/${support_file} reference_support)
+foreach(example IN LISTS examples)
+  file(READ ${SOURCE_DIR}/${example}/${support_file} support)
+  if(NOT support STREQUAL reference_support)
+    message(SEND_ERROR "${example}/${support_file} differs from ${reference}/${support_file}; "
+                       "make the change in one and copy it to the others:\n"
+                       "  diff ${reference}/${support_file} ${example}/${support_file}")
+    set(failed TRUE)
+  endif()
+endforeach()
 
 foreach(example IN LISTS examples)
   file(STRINGS ${SOURCE_DIR}/${example}/main.cpp lines)
@@ -30,7 +53,8 @@ foreach(example IN LISTS examples)
       list(APPEND sections "${section}")
     elseif(line MATCHES "^(\\[\\[noreturn\\]\\] )?[A-Za-z_:<>]+[&*]? ([a-z_]+)\\(")
       set(name "${CMAKE_MATCH_2}")
-      if(name IN_LIST shared_functions)
+      # A definition, not a declaration ("bool read_stream(Stream& stream);").
+      if(name IN_LIST shared_functions AND NOT line MATCHES "\\);")
         list(APPEND functions "${name} in '${section}'")
       endif()
     endif()
@@ -44,8 +68,6 @@ foreach(example IN LISTS examples)
   message("${example}/main.cpp: ${section_count} sections, ${function_count} shared functions")
 endforeach()
 
-set(failed FALSE)
-list(GET examples 0 reference)
 list(LENGTH shared_functions expected_count)
 list(LENGTH functions_${reference} reference_count)
 if(NOT reference_count EQUAL expected_count)
@@ -68,4 +90,6 @@ if(failed)
   message(FATAL_ERROR "The event-queue examples have drifted apart (see above).")
 endif()
 string(REPLACE ";" "\n  " listing "${functions_${reference}}")
-message("All three have the same sections and functions, in the same order:\n  ${listing}")
+list(JOIN examples ", " names)
+message("${names}: the same ${support_file}, and the same sections and functions in "
+        "main.cpp, in the same order:\n  ${listing}")

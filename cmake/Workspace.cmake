@@ -69,15 +69,64 @@ function(workspace_add_emulator_setup)
   endif()
 endfunction()
 
-# An example that cannot exist on this platform says so at configure time, in one line.
-# The reason may come in several strings, joined as they are (ARGV<n> keeps any ";").
-function(workspace_skip example)
+# Something this build cannot have (a test, a check, a tool) says so at configure time, in
+# one line. The reason may come in several strings, joined as they are (ARGV<n> keeps any
+# ";"). An example folder that skips itself uses workspace_skip_example (below) instead.
+function(workspace_skip name)
   set(reason "")
   math(EXPR last "${ARGC} - 1")
   foreach(index RANGE 1 ${last})
     string(APPEND reason "${ARGV${index}}")
   endforeach()
-  message(STATUS "Skipping ${example}: ${reason}")
+  message(STATUS "Skipping ${name}: ${reason}")
+endfunction()
+
+# The list of examples. The add_subdirectory lines of the top-level CMakeLists.txt are the
+# only list: each example folder says whether this build has it, with
+# workspace_add_run_target (built here) or workspace_skip_example (not here, and why), and
+# the configure step writes what they said to <build>/examples.tsv, for ./run-example.
+#
+#   workspace_skip_example(<example> <reason>... [RUN_WITH_PRESET <preset>])
+# says why the example is not built for this platform, in one line at configure time.
+# RUN_WITH_PRESET names the preset that builds it instead on a Linux x86-64 machine, where
+# ./run-example then uses it (ch03-iocp: windows-mingw, run under Wine).
+function(workspace_skip_example example)
+  cmake_parse_arguments(PARSE_ARGV 1 skip "" "RUN_WITH_PRESET" "")
+  list(JOIN skip_UNPARSED_ARGUMENTS "" reason)
+  workspace_skip(${example} "${reason}")
+  set(preset "")
+  if(skip_RUN_WITH_PRESET AND CMAKE_HOST_SYSTEM_NAME STREQUAL "Linux"
+     AND CMAKE_HOST_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64)$")
+    set(preset ${skip_RUN_WITH_PRESET})
+  endif()
+  set_property(GLOBAL APPEND_STRING PROPERTY WORKSPACE_EXAMPLE_LINES
+               "example\t${example}\tskipped\t${reason}\t${preset}\n")
+endfunction()
+
+# Writes <build>/examples.tsv, one tab-separated line per example of the top-level list:
+#   example  NAME  built    PROGRAM  NEEDS     (NEEDS: delayserver, or -)
+#   example  NAME  skipped  REASON   PRESET    (PRESET: where it is built instead, or empty)
+# and how to run them: the emulator (Wine, QEMU, or none) and the delay server's launcher.
+function(workspace_write_example_list)
+  get_property(examples GLOBAL PROPERTY WORKSPACE_EXAMPLE_LINES)
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " emulator)
+  set(launcher "")
+  set(server_targets "")
+  if(WORKSPACE_HAVE_DELAYSERVER)
+    set(launcher "${WORKSPACE_WITH_DELAYSERVER}\t${WORKSPACE_DELAYSERVER}")
+    if(CMAKE_CROSSCOMPILING)
+      set(server_targets host-tools)
+    else()
+      set(server_targets "delayserver with-delayserver")
+    endif()
+  endif()
+  string(CONCAT content
+         "# The examples of this build, written by the configure step (cmake/Workspace.cmake).\n"
+         "emulator\t${emulator}\n"
+         "delayserver\t${launcher}\n"
+         "delayserver-targets\t${server_targets}\n"
+         "${examples}")
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/examples.tsv CONTENT "${content}")
 endfunction()
 
 # Standalone Asio (header only) for the delay server. Sets ASIO_INCLUDE_DIR, or leaves it
@@ -101,7 +150,7 @@ macro(workspace_add_host_tools)
     set(WORKSPACE_HAVE_DELAYSERVER ON)
   else()
     set(WORKSPACE_HAVE_DELAYSERVER OFF)
-    workspace_skip(delayserver "standalone Asio not found; install it (Debian/Ubuntu: "
+    workspace_skip_example(delayserver "standalone Asio not found; install it (Debian/Ubuntu: "
                    "apt-get install libasio-dev; macOS: brew install asio), or run ./run-tests, "
                    "which does")
   endif()
@@ -275,12 +324,21 @@ function(workspace_example_test)
 endfunction()
 
 # A run-<example> target per example: `cmake --build --preset default --target
-# run-ch02-os-threads` builds it and runs it in the terminal.
+# run-ch02-os-threads` builds it and runs it in the terminal. It also puts the example in
+# the list of examples this build has (see workspace_skip_example); NEEDS_DELAYSERVER says
+# that ./run-example starts a delay server for it.
 function(workspace_add_run_target target)
+  cmake_parse_arguments(PARSE_ARGV 1 run "NEEDS_DELAYSERVER" "" "")
   add_custom_target(run-${target}
-    COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${target}> ${ARGN}
+    COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${target}>
     DEPENDS ${target} USES_TERMINAL
     COMMENT "Running ${target}")
+  set(needs -)
+  if(run_NEEDS_DELAYSERVER)
+    set(needs delayserver)
+  endif()
+  set_property(GLOBAL APPEND_STRING PROPERTY WORKSPACE_EXAMPLE_LINES
+               "example\t${target}\tbuilt\t$<TARGET_FILE:${target}>\t${needs}\n")
 endfunction()
 
 # A check of the sources themselves, written as a CMake script (cmake/<script>) that gets

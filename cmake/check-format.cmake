@@ -2,10 +2,25 @@
 #
 # Checks every C++ source and header in the workspace against .clang-format without
 # changing anything. To fix what it reports: clang-format -i <file>.
-file(GLOB_RECURSE sources RELATIVE ${SOURCE_DIR}
-     ${SOURCE_DIR}/ch0*/*.cpp ${SOURCE_DIR}/ch0*/*.h ${SOURCE_DIR}/ch0*/*.hpp
-     ${SOURCE_DIR}/delayserver/*.cpp ${SOURCE_DIR}/delayserver/*.hpp ${SOURCE_DIR}/delayserver/*.h
-     ${SOURCE_DIR}/tools/*.cpp ${SOURCE_DIR}/tools/*.h ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/fuzz/*.cpp)
+# Every folder, whatever its name, but not the build trees (build/, where Wine's prefix
+# alone holds thousands of files) or .git.
+file(GLOB top_entries RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*)
+set(sources "")
+foreach(entry IN LISTS top_entries)
+  if(entry MATCHES "^(build|\\.git)$")
+    continue()
+  endif()
+  if(IS_DIRECTORY ${SOURCE_DIR}/${entry})
+    file(GLOB_RECURSE found RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/${entry}/*.cpp
+         ${SOURCE_DIR}/${entry}/*.h ${SOURCE_DIR}/${entry}/*.hpp)
+  else()
+    set(found "")
+    if(entry MATCHES "\\.(cpp|h|hpp)$")
+      set(found ${entry})
+    endif()
+  endif()
+  list(APPEND sources ${found})
+endforeach()
 list(LENGTH sources count)
 if(count EQUAL 0)
   message(FATAL_ERROR "no sources found under ${SOURCE_DIR}")

@@ -323,6 +323,40 @@ function(workspace_example_test)
   endif()
 endfunction()
 
+# The workspace's command-line convention, checked for one program (see
+# cmake/check-cli.cmake): --help and -h print the usage to standard output and exit 0; a
+# bad option prints a line naming it, then the usage, to standard error, and exits 2.
+#
+#   workspace_cli_tests(TARGET <target>
+#       [NAME <test>]                 default: <target>-command-line
+#       [ARGS <arg>...]               arguments that come before the options checked
+#       [BAD_OPTION <arg>...]         default: --no-such-option
+#       [README <README.md> BLOCK <name>]  the README's block <!-- output: <name> --> must
+#                                     be exactly what --help prints
+#       [LABELS <label>...])
+# The program runs under the cross-compiling emulator, if any (Wine, QEMU).
+function(workspace_cli_tests)
+  cmake_parse_arguments(PARSE_ARGV 0 cli "" "TARGET;NAME;README;BLOCK" "ARGS;BAD_OPTION;LABELS")
+  if(NOT cli_NAME)
+    set(cli_NAME ${cli_TARGET}-command-line)
+  endif()
+  set(command ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${cli_TARGET}> ${cli_ARGS})
+  set(readme_arguments "")
+  if(cli_README)
+    set(readme_arguments -DREADME=${CMAKE_CURRENT_SOURCE_DIR}/${cli_README} -DBLOCK=${cli_BLOCK})
+  endif()
+  add_test(NAME ${cli_NAME}
+           COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${command}" "-DBAD_OPTION=${cli_BAD_OPTION}"
+                   ${readme_arguments} -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check-cli.cmake)
+  set_tests_properties(${cli_NAME} PROPERTIES TIMEOUT 120)
+  if(cli_LABELS)
+    set_tests_properties(${cli_NAME} PROPERTIES LABELS "${cli_LABELS}")
+  endif()
+  if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
+    set_tests_properties(${cli_NAME} PROPERTIES FIXTURES_REQUIRED wine-prefix)
+  endif()
+endfunction()
+
 # A run-<example> target per example: `cmake --build --preset default --target
 # run-ch02-os-threads` builds it and runs it in the terminal. It also puts the example in
 # the list of examples this build has (see workspace_skip_example); NEEDS_DELAYSERVER says

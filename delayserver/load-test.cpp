@@ -9,7 +9,9 @@
 //
 // Usage:
 //   delayserver --port 0 > /dev/null &          # note the port it reports on stdout
-//   delayserver-load-test 127.0.0.1:PORT [--connections N] [--delay-ms D] [--server-pid PID]
+//   delayserver-load-test --address 127.0.0.1:PORT [--requests N] [--delay-ms MS]
+//                         [--timeout MS] [--server-pid PID]
+// Each request has a connection of its own, as in the examples (--requests there too).
 // --server-pid makes it print the server's peak memory (VmHWM in /proc/PID/status).
 // See README.md for the figures measured on the workspace's machine.
 //
@@ -47,22 +49,34 @@ using Clock = std::chrono::steady_clock;
     std::exit(1);
 }
 
+constexpr const char* usage_text =
+    "Usage: delayserver-load-test --address HOST:PORT [--requests N] [--delay-ms MS]\n"
+    "                             [--timeout MS] [--server-pid PID]\n"
+    "\n"
+    "Opens N connections to the delay server at once, sends GET /{MS}/load-{i} on each,\n"
+    "waits for every answer in one epoll loop, checks each, and reports the wall time.\n"
+    "  --address HOST:PORT  the delay server (HOST an IPv4 address)\n"
+    "  --requests N         how many requests, each on its own connection (default 10000)\n"
+    "  --delay-ms MS        the delay each request asks for (default 2000)\n"
+    "  --timeout MS         how long to wait for all the answers (default: the delay\n"
+    "                       plus 60000)\n"
+    "  --server-pid PID     also print the server's peak memory (/proc/PID/status)\n"
+    "  -h, --help           print this text and exit\n"
+    "Exit status: 0 when every answer was right, 1 otherwise, 2 for a bad option.\n";
+
+// One line saying what was wrong, then the usage, on standard error; exit 2.
 [[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr,
-                 "delayserver-load-test: %s\n"
-                 "usage: delayserver-load-test HOST:PORT [--connections N] [--delay-ms D]\n"
-                 "                             [--server-pid PID]\n"
-                 "  HOST is an IPv4 address; defaults: 10000 connections, 2000 ms delay\n",
-                 message.c_str());
+    std::fprintf(stderr, "delayserver-load-test: %s\n%s", message.c_str(), usage_text);
     std::exit(2);
 }
 
 struct Options {
     sockaddr_in server{};
     std::string server_text;
-    long connections = 10000;
+    long requests = 10000;
     long delay_ms = 2000;
-    long server_pid = 0;  // 0: do not report the server's memory
+    long timeout_ms = -1;  // -1: the delay plus 60 s
+    long server_pid = 0;   // 0: do not report the server's memory
 };
 
 long parse_number(std::string_view text, const char* what, long smallest, long largest) {
@@ -77,38 +91,55 @@ long parse_number(std::string_view text, const char* what, long smallest, long l
     return value;
 }
 
-Options parse_options(int argc, char** argv) {
-    if (argc < 2) {
-        usage_error("no server address");
+// --address HOST:PORT, HOST an IPv4 address.
+void parse_address(std::string_view text, Options& options) {
+    options.server_text = text;
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+        usage_error("--address needs HOST:PORT, not '" + std::string(text) + "'");
     }
-    Options options;
-    options.server_text = argv[1];
-    const std::size_t colon = options.server_text.rfind(':');
-    if (colon == std::string::npos) {
-        usage_error("'" + options.server_text + "' is not HOST:PORT");
-    }
-    const std::string host = options.server_text.substr(0, colon);
+    const std::string host(text.substr(0, colon));
     options.server.sin_family = AF_INET;
     options.server.sin_port = htons(static_cast<std::uint16_t>(
-        parse_number(std::string_view(options.server_text).substr(colon + 1), "PORT", 1, 65535)));
+        parse_number(text.substr(colon + 1), "--address PORT", 1, 65535)));
     if (inet_pton(AF_INET, host.c_str(), &options.server.sin_addr) != 1) {
-        usage_error("'" + host + "' is not an IPv4 address");
+        usage_error("--address needs an IPv4 address as HOST, not '" + host + "'");
     }
-    for (int index = 2; index < argc; ++index) {
+}
+
+Options parse_options(int argc, char** argv) {
+    Options options;
+    for (int index = 1; index < argc; ++index) {
         const std::string_view option = argv[index];
+        if (option == "--help" || option == "-h") {
+            std::fputs(usage_text, stdout);
+            std::exit(0);
+        }
+        if (option != "--address" && option != "--requests" && option != "--delay-ms" &&
+            option != "--timeout" && option != "--server-pid") {
+            usage_error("unknown option '" + std::string(option) + "'");
+        }
         if (index + 1 >= argc) {
             usage_error(std::string(option) + " needs a value");
         }
         const std::string_view value = argv[++index];
-        if (option == "--connections") {
-            options.connections = parse_number(value, "--connections", 1, 1000000);
+        if (option == "--address") {
+            parse_address(value, options);
+        } else if (option == "--requests") {
+            options.requests = parse_number(value, "--requests", 1, 1000000);
         } else if (option == "--delay-ms") {
             options.delay_ms = parse_number(value, "--delay-ms", 0, 600000);
-        } else if (option == "--server-pid") {
-            options.server_pid = parse_number(value, "--server-pid", 1, 1L << 30);
+        } else if (option == "--timeout") {
+            options.timeout_ms = parse_number(value, "--timeout", 1, 3600000);
         } else {
-            usage_error("unknown option '" + std::string(option) + "'");
+            options.server_pid = parse_number(value, "--server-pid", 1, 1L << 30);
         }
+    }
+    if (options.server_text.empty()) {
+        usage_error("--address is required");
+    }
+    if (options.timeout_ms < 0) {
+        options.timeout_ms = options.delay_ms + 60000;
     }
     return options;
 }
@@ -147,6 +178,14 @@ struct Stream {
     Clock::time_point finished_at;
 };
 
+// Closing a socket also removes it from the epoll set.
+void close_stream(Stream& stream) {
+    if (close(stream.fd) != 0) {
+        fail_with_os_error("close");
+    }
+    stream.fd = -1;
+}
+
 struct Tally {
     long succeeded = 0;
     long failed = 0;
@@ -158,8 +197,7 @@ struct Tally {
         stream.finished = true;
         stream.finished_at = Clock::now();
         if (stream.fd >= 0) {
-            close(stream.fd);  // closing also removes it from the epoll set
-            stream.fd = -1;
+            close_stream(stream);
         }
     }
 };
@@ -240,8 +278,7 @@ void on_readable(std::size_t index, Stream& stream, Tally& tally) {
         stream.succeeded = true;
         stream.finished = true;
         stream.finished_at = Clock::now();
-        close(stream.fd);
-        stream.fd = -1;
+        close_stream(stream);
         return;
     }
 }
@@ -271,8 +308,8 @@ long milliseconds_between(Clock::time_point from, Clock::time_point to) {
 
 int main(int argc, char** argv) {
     const Options options = parse_options(argc, argv);
-    raise_open_file_limit(options.connections);
-    std::printf("%ld connections to %s, each sending GET /%ld/load-{i}\n", options.connections,
+    raise_open_file_limit(options.requests);
+    std::printf("%ld connections to %s, each sending GET /%ld/load-{i}\n", options.requests,
                 options.server_text.c_str(), options.delay_ms);
     std::fflush(stdout);
 
@@ -280,7 +317,7 @@ int main(int argc, char** argv) {
     if (epoll_fd < 0) {
         fail_with_os_error("epoll_create1");
     }
-    std::vector<Stream> streams(static_cast<std::size_t>(options.connections));
+    std::vector<Stream> streams(static_cast<std::size_t>(options.requests));
     Tally tally;
     const Clock::time_point start = Clock::now();
 
@@ -314,13 +351,12 @@ int main(int argc, char** argv) {
 
     // 2. One loop waits for every connection: writable -> send the request; readable ->
     // read the answer; end-of-file -> check it and count it.
-    const auto deadline =
-        start + std::chrono::milliseconds(options.delay_ms) + std::chrono::seconds(60);
+    const auto deadline = start + std::chrono::milliseconds(options.timeout_ms);
     std::vector<epoll_event> events(1024);
     long finished = tally.failed;
     Clock::time_point all_sent_at{};
     long sent_count = 0;
-    while (finished < options.connections) {
+    while (finished < options.requests) {
         const long left_ms = milliseconds_between(Clock::now(), deadline);
         if (left_ms <= 0) {
             break;
@@ -342,7 +378,7 @@ int main(int argc, char** argv) {
             }
             if (!stream.request_sent) {
                 on_writable(epoll_fd, index, stream, tally);
-                if (stream.request_sent && ++sent_count == options.connections) {
+                if (stream.request_sent && ++sent_count == options.requests) {
                     all_sent_at = Clock::now();
                 }
             } else {
@@ -356,7 +392,8 @@ int main(int argc, char** argv) {
     const Clock::time_point end = Clock::now();
     for (Stream& stream : streams) {
         if (!stream.finished) {
-            tally.fail(stream, "no answer within the delay + 60 s");
+            tally.fail(stream,
+                       "no answer within --timeout " + std::to_string(options.timeout_ms) + " ms");
         }
     }
 
@@ -371,7 +408,7 @@ int main(int argc, char** argv) {
         }
     }
     if (all_sent_at != Clock::time_point{}) {
-        std::printf("all %ld requests sent after %ld ms\n", options.connections,
+        std::printf("all %ld requests sent after %ld ms\n", options.requests,
                     milliseconds_between(start, all_sent_at));
     }
     std::printf("answers: %ld succeeded, %ld failed\n", tally.succeeded, tally.failed);

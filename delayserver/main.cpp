@@ -4,55 +4,51 @@
 // a waiting request costs a socket and a timer, not a thread. The server runs one
 // io_context (Asio's event loop, on top of epoll, kqueue or IOCP) on the main thread;
 // every connection is a small object whose next step is always a callback: "bytes
-// arrived", "the delay is over", "the answer is written".
+// arrived", "the delay is over", "the answer is written". In reading order: one
+// connection's life (read the head, start a timer, write the answer, close), the accept
+// loop, main.
 //
-// Usage:
-//   delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]
-//               [--fault MODE]
+// Usage: delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]
+//                    [--fault MODE] [--help]        (--help explains each, and each error)
 //   curl http://127.0.0.1:8080/2000/hello%20world    # "hello world", after 2000 ms
-// `delayserver --help` explains every option and every error answer.
 //
 // What to watch for in the output (standard output, each line flushed at once):
 //   listening on 127.0.0.1:8080          once, when bound: tools/with-delayserver reads it
 //   #1 - 2000ms: hello world             one line per valid request, as it ARRIVES
 // The request lines appear in the order the requests arrive; the answers leave in the
-// order their delays end. Errors and hints go to standard error.
+// order their delays end. Errors and hints go to standard error, one line each; an error
+// answer's line names the request: "answered 404 Not Found to GET /favicon.ico: ...".
 //
-// --fault MODE makes the server answer wrongly on purpose (reset, stall, garbage, truncate,
-// close), so that the examples' tests can show what a client does when a server fails it.
-// All of that code is in the section "Fault modes" below; without --fault it never runs.
+// What a first reading may skip, each in a file of its own: request.cpp and response.cpp
+// (HTTP as pure functions), options.cpp (the command line), faults.cpp (--fault MODE:
+// answering wrongly on purpose, for the examples' tests), startup.cpp (the open-file
+// limit, the listening socket, how failed calls are reported).
 //
-// Platform: anything standalone Asio supports (Linux, macOS, Windows); raising the
-// open-file limit is POSIX only. Build: see CMakeLists.txt (ASIO_STANDALONE is defined
-// there, so no Boost is needed).
+// Platform: anything standalone Asio supports (Linux, macOS, Windows). Build: see
+// CMakeLists.txt (ASIO_STANDALONE is defined there, so no Boost is needed).
 #include <asio.hpp>
 
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
-#if !defined(_WIN32)
-#include <sys/resource.h>
-
-#include <cerrno>
-#include <cstring>
-#endif
-
+#include "faults.hpp"
+#include "options.hpp"
 #include "request.hpp"
 #include "response.hpp"
+#include "startup.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using namespace delayserver;
 
 // After an answer is written, the server stops sending and waits this long for the client
 // to close its side before it closes the socket itself (see Connection::on_written).
@@ -62,202 +58,6 @@ constexpr std::chrono::milliseconds lingering_time = 2000ms;
 // file descriptor left): retrying at once would spin, as the waiting connection keeps the
 // listening socket readable.
 constexpr std::chrono::milliseconds accept_retry_pause = 100ms;
-
-// Options may not ask for more than a day: longer waits are certainly typos.
-constexpr std::uint64_t largest_milliseconds_option = 24ULL * 60 * 60 * 1000;
-
-// ---------------------------------------------------------------------------------------
-// Options
-// ---------------------------------------------------------------------------------------
-
-// --fault MODE: what the server sends instead of each 200 answer (see "Fault modes").
-enum class Fault { none, reset, stall, garbage, truncate, close };
-
-struct Settings {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 8080;
-    std::chrono::milliseconds max_delay = 60000ms;
-    std::chrono::milliseconds idle_timeout = 10000ms;
-    Fault fault = Fault::none;
-};
-
-constexpr const char* help_text =
-    "delayserver: a slow HTTP/1.1 server for the book's event-queue examples.\n"
-    "\n"
-    "Usage: delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]\n"
-    "                   [--fault MODE]\n"
-    "\n"
-    "GET /{delay_ms}/{message} is answered after delay_ms milliseconds with the\n"
-    "percent-decoded message as a text/plain body, then the connection is closed.\n"
-    "  curl http://127.0.0.1:8080/2000/hello%20world   prints \"hello world\" after 2 s\n"
-    "\n"
-    "Options (also written --name=value):\n"
-    "  --host HOST          address or name to listen on (default 127.0.0.1; 0.0.0.0 or ::\n"
-    "                       for every interface)\n"
-    "  --port PORT          port to listen on (default 8080; 0 lets the OS pick a free one)\n"
-    "  --max-delay-ms N     largest delay accepted, in milliseconds (default 60000)\n"
-    "  --idle-timeout-ms N  time a client has to send its whole request head, in ms\n"
-    "                       (default 10000); then a silent client is closed and a\n"
-    "                       half-sent request gets 408\n"
-    "  --fault MODE         misbehave on purpose, to test clients: each valid request is\n"
-    "                       read, logged and delayed as usual, then instead of its answer\n"
-    "                         reset     the connection is reset (RST, no answer)\n"
-    "                         stall     nothing is sent; the connection stays open until\n"
-    "                                   the client leaves or the server stops\n"
-    "                         garbage   \"this is not HTTP\\r\\n\" is sent, then it closes\n"
-    "                         truncate  the head (its content-length says the whole body)\n"
-    "                                   and the first half of the body, then it closes\n"
-    "                         close     the server closes without sending a byte\n"
-    "                       Error answers (400, 404, ...) are sent as usual.\n"
-    "  --help               print this text and exit\n"
-    "\n"
-    "Standard output: once bound, one line \"listening on HOST:PORT\" (the real port when\n"
-    "PORT is 0); then one line per valid request as it arrives: \"#1 - 2000ms: hello world\".\n"
-    "\n"
-    "Error answers, each with a one-sentence text body, then the connection is closed:\n"
-    "  400  malformed request line or header, not HTTP/1.x, no Host header in HTTP/1.1,\n"
-    "       a delay that is not a whole number, negative or above --max-delay-ms,\n"
-    "       bad percent-encoding, a message that is not UTF-8\n"
-    "  404  any path other than /{delay_ms}/{message}\n"
-    "  405  any method other than GET (with \"allow: GET\")\n"
-    "  408  the request head did not arrive within --idle-timeout-ms\n"
-    "  431  the request head is larger than 8 KiB\n"
-    "A client that disconnects during its delay is forgotten: its timer is cancelled.\n"
-    "\n"
-    "Exit status: 0 after SIGINT or SIGTERM, 1 when the address cannot be bound,\n"
-    "2 for a bad option.\n";
-
-[[noreturn]] void option_error(const std::string& message) {
-    std::fprintf(stderr, "delayserver: %s\n(delayserver --help lists the options)\n",
-                 message.c_str());
-    std::exit(2);
-}
-
-// The MODE of --fault, or exit 2 naming the modes there are.
-Fault parse_fault_option(std::string_view text) {
-    if (text == "reset") {
-        return Fault::reset;
-    } else if (text == "stall") {
-        return Fault::stall;
-    } else if (text == "garbage") {
-        return Fault::garbage;
-    } else if (text == "truncate") {
-        return Fault::truncate;
-    } else if (text == "close") {
-        return Fault::close;
-    }
-    option_error("--fault needs one of reset, stall, garbage, truncate, close; not '" +
-                 std::string(text) + "'");
-}
-
-// A whole decimal number from `smallest` to `largest`, or exit 2 saying what is wrong.
-std::uint64_t parse_number_option(std::string_view option, std::string_view text,
-                                  std::uint64_t smallest, std::uint64_t largest) {
-    std::uint64_t value = 0;
-    const std::from_chars_result result =
-        std::from_chars(text.data(), text.data() + text.size(), value);
-    const bool is_whole_number =
-        !text.empty() && result.ec == std::errc() && result.ptr == text.data() + text.size();
-    if (!is_whole_number || value < smallest || value > largest) {
-        option_error(std::string(option) + " needs a whole number from " +
-                     std::to_string(smallest) + " to " + std::to_string(largest) + ", not '" +
-                     std::string(text) + "'");
-    }
-    return value;
-}
-
-Settings parse_settings(int argc, char** argv) {
-    Settings settings;
-    for (int index = 1; index < argc; ++index) {
-        std::string_view option = argv[index];
-        // Both `--port 0` and `--port=0` are accepted.
-        std::string_view value;
-        bool has_inline_value = false;
-        if (const std::size_t equals = option.find('=');
-            option.starts_with("--") && equals != std::string_view::npos) {
-            value = option.substr(equals + 1);
-            option = option.substr(0, equals);
-            has_inline_value = true;
-        }
-        if (option == "--help" && !has_inline_value) {
-            std::fputs(help_text, stdout);
-            std::exit(0);
-        }
-        const bool takes_value = option == "--host" || option == "--port" ||
-                                 option == "--max-delay-ms" || option == "--idle-timeout-ms" ||
-                                 option == "--fault";
-        if (!takes_value) {
-            option_error("unknown option '" + std::string(argv[index]) + "'");
-        }
-        if (!has_inline_value) {
-            if (index + 1 >= argc) {
-                option_error(std::string(option) + " needs a value");
-            }
-            value = argv[++index];
-        }
-        if (option == "--host") {
-            if (value.empty()) {
-                option_error("--host needs an address, such as 127.0.0.1");
-            }
-            settings.host = value;
-        } else if (option == "--port") {
-            settings.port =
-                static_cast<std::uint16_t>(parse_number_option(option, value, 0, 65535));
-        } else if (option == "--max-delay-ms") {
-            settings.max_delay = std::chrono::milliseconds(
-                parse_number_option(option, value, 0, largest_milliseconds_option));
-        } else if (option == "--fault") {
-            settings.fault = parse_fault_option(value);
-        } else {
-            settings.idle_timeout = std::chrono::milliseconds(
-                parse_number_option(option, value, 1, largest_milliseconds_option));
-        }
-    }
-    return settings;
-}
-
-// ---------------------------------------------------------------------------------------
-// Reporting
-// ---------------------------------------------------------------------------------------
-
-// A failed call that the server cannot go on without: name it, give the OS's message,
-// exit 1. Asio reports the OS's errors as std::error_code; message() is the OS's text
-// (strerror on POSIX, FormatMessage on Windows).
-[[noreturn]] void fail(std::string_view call, const std::error_code& error) {
-    std::fprintf(stderr, "delayserver: %.*s: %s\n", static_cast<int>(call.size()), call.data(),
-                 error.message().c_str());
-    std::exit(1);
-}
-
-// A failed call that concerns one connection only: say so, and carry on with the others.
-void warn(std::string_view call, const std::error_code& error) {
-    std::fprintf(stderr, "delayserver: %.*s: %s\n", static_cast<int>(call.size()), call.data(),
-                 error.message().c_str());
-}
-
-// The message as the log shows it: control characters (a newline, a NUL, ...) are shown
-// percent-encoded again, so that every request stays exactly one line of the log.
-std::string printable(std::string_view message) {
-    std::string shown;
-    for (const char c : message) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
-            char escape[4];
-            std::snprintf(escape, sizeof escape, "%%%02X", byte);
-            shown += escape;
-        } else {
-            shown += c;
-        }
-    }
-    return shown;
-}
-
-// "127.0.0.1:8080", or "[::1]:8080" for IPv6, where the address itself contains colons.
-std::string describe(const asio::ip::tcp::endpoint& endpoint) {
-    const std::string address = endpoint.address().to_string();
-    const std::string port = std::to_string(endpoint.port());
-    return endpoint.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
-}
 
 // ---------------------------------------------------------------------------------------
 // One connection: read a request head, wait, answer, close
@@ -303,9 +103,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
         closed,        // socket closed; callbacks still pending just return
     };
 
-    // --fault: what to do instead of answering; defined in the section "Fault modes".
-    void misbehave();
-
     void read_more() {
         socket_.async_read_some(
             asio::buffer(read_buffer_),
@@ -325,8 +122,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (phase_ == Phase::reading_head) {
             take_head_bytes(std::string_view(read_buffer_.data(), byte_count));
         }
-        // In the other phases the bytes are discarded: a request body, or a second
-        // request, which this server never answers (it closes after one answer).
+        // In the other phases the bytes are discarded: a request body, or a second request
+        // on the same connection, never answered: one request per connection, and every
+        // answer says "connection: close", which HTTP/1.1 allows (RFC 9112 section 9.6).
         if (phase_ != Phase::closed) {
             read_more();
         }
@@ -365,28 +163,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     void take_head_bytes(std::string_view bytes) {
         head_.append(bytes);
-        const delayserver::HeadScan scan = delayserver::scan_request_head(head_);
+        const HeadScan scan = scan_request_head(head_);
         switch (scan.state) {
-            case delayserver::HeadState::incomplete:
+            case HeadState::incomplete:
                 break;  // keep reading
-            case delayserver::HeadState::too_large:
+            case HeadState::too_large:
                 answer_error(431, "The request head is larger than 8 KiB.\n");
                 break;
-            case delayserver::HeadState::complete:
+            case HeadState::not_a_request:  // such as a TLS handshake: no need to wait for more
+                answer_error(refuse_not_a_request(head_));
+                break;
+            case HeadState::complete:
                 on_head_complete(std::string_view(head_).substr(0, scan.length));
                 break;
         }
     }
 
     void on_head_complete(std::string_view head) {
-        delayserver::RequestOutcome outcome =
-            delayserver::interpret_request_head(head, server_.settings.max_delay);
-        head_.clear();
-        head_.shrink_to_fit();  // ten thousand waiting connections need not keep their heads
+        RequestOutcome outcome = interpret_request_head(head, server_.settings.max_delay);
         if (outcome.status_code != 200) {
-            answer_error(outcome.status_code, outcome.body, outcome.send_body);
+            answer_error(outcome);
             return;
         }
+        head_.clear();
+        head_.shrink_to_fit();  // ten thousand waiting connections need not keep their heads
         request_number_ = ++server_.requests_logged;
         delay_ = outcome.delay;
         message_ = std::move(outcome.body);
@@ -424,23 +224,58 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;
         }
         if (server_.settings.fault != Fault::none) {
-            misbehave();  // answers wrongly on purpose (--fault)
+            misbehave(plan_fault(server_.settings.fault, message_));  // on purpose (--fault)
             return;
         }
         answer(200, message_);
     }
 
-    void answer_error(int status_code, const std::string& explanation, bool send_body = true) {
-        std::fprintf(stderr, "delayserver: answered %d %s: %s", status_code,
-                     std::string(delayserver::reason_phrase(status_code)).c_str(),
-                     explanation.c_str());
-        answer(status_code, explanation, send_body);
+    // One line on standard error per error answer, naming the request it answers (from the
+    // head received so far), then the answer itself.
+    void answer_error(const RequestOutcome& outcome) {
+        std::fprintf(stderr, "delayserver: answered %d %s to %s: %s", outcome.status_code,
+                     std::string(reason_phrase(outcome.status_code)).c_str(),
+                     describe_request(head_).c_str(), outcome.body.c_str());
+        answer(outcome.status_code, outcome.body, outcome.send_body);
+    }
+
+    void answer_error(int status_code, std::string explanation) {
+        answer_error(RequestOutcome{status_code, 0ms, std::move(explanation), true});
     }
 
     void answer(int status_code, std::string_view body, bool send_body = true) {
-        send_response(delayserver::build_response(
-            status_code, body, delayserver::format_http_date(std::chrono::system_clock::now()),
-            send_body));
+        send_response(build_response(
+            status_code, body, format_http_date(std::chrono::system_clock::now()), send_body));
+    }
+
+    // --fault: instead of the answer, what faults.cpp planned: some bytes (or none) and the
+    // usual close, a reset, or a stall.
+    void misbehave(FaultPlan plan) {
+        std::fprintf(stderr, "delayserver: #%llu: %.*s instead of answering (--fault)\n",
+                     static_cast<unsigned long long>(request_number_),
+                     static_cast<int>(plan.saying.size()), plan.saying.data());
+        switch (plan.action) {
+            case FaultAction::send_then_close:
+                send_response(std::move(plan.bytes));  // on_written closes, as after an answer
+                break;
+            case FaultAction::reset: {
+                // SO_LINGER with a zero timeout makes close() discard the connection and send
+                // a reset (RST) instead of the orderly end (FIN). See socket(7), SO_LINGER.
+                std::error_code error;
+                socket_.set_option(asio::socket_base::linger(true, 0), error);
+                if (error) {
+                    warn("setsockopt SO_LINGER", error);  // close() below still ends it, with FIN
+                }
+                close();
+                break;
+            }
+            case FaultAction::stall:
+                // No write, no timer: the read still pending notices the client leaving
+                // (on_end_of_stream). SIGTERM does not wait for it: io.stop() ends the loop,
+                // and the pending read is dropped with it.
+                phase_ = Phase::stalled;
+                break;
+        }
     }
 
     // Writes the response; on_written then ends the connection.
@@ -507,61 +342,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 // ---------------------------------------------------------------------------------------
-// Fault modes (--fault): answering wrongly on purpose
-// ---------------------------------------------------------------------------------------
-
-// The examples' tests use these to show what a client does when the server fails it. Each
-// valid request has been read, logged and delayed as usual; this replaces only its answer.
-// The connection then ends the way a real failure would end it.
-void Connection::misbehave() {
-    const auto say = [this](const char* what) {  // one line per fault, for people
-        std::fprintf(stderr, "delayserver: #%llu: %s instead of answering (--fault)\n",
-                     static_cast<unsigned long long>(request_number_), what);
-    };
-    switch (server_.settings.fault) {
-        case Fault::reset: {
-            say("resetting the connection");
-            // SO_LINGER with a zero timeout makes close() discard the connection and send a
-            // reset (RST) instead of the orderly end (FIN): the client's next read fails with
-            // ECONNRESET (WSAECONNRESET on Windows). See socket(7), SO_LINGER.
-            std::error_code error;
-            socket_.set_option(asio::socket_base::linger(true, 0), error);
-            if (error) {
-                warn("setsockopt SO_LINGER", error);  // close() below still ends it, with FIN
-            }
-            close();
-            break;
-        }
-        case Fault::stall:
-            say("stalling (nothing will be sent)");
-            // Nothing is sent and no timer is set: the read still pending notices the
-            // client leaving (on_end_of_stream). Stopping the server (SIGTERM) does not wait
-            // for it: io.stop() ends the loop, and the pending read is dropped with it.
-            phase_ = Phase::stalled;
-            break;
-        case Fault::garbage:
-            say("sending bytes that are not HTTP");
-            send_response("this is not HTTP\r\n");  // then on_written closes, as after an answer
-            break;
-        case Fault::truncate: {
-            say("sending the head and half the body");
-            // The head announces the whole body (content-length), but only its first half
-            // follows before the server closes: the client sees end of file too early.
-            const std::string whole = delayserver::build_response(
-                200, message_, delayserver::format_http_date(std::chrono::system_clock::now()));
-            send_response(whole.substr(0, whole.size() - (message_.size() + 1) / 2));
-            break;
-        }
-        case Fault::close:
-            say("closing without sending a byte");
-            send_response("");  // nothing to write: on_written closes at once, with FIN
-            break;
-        case Fault::none:
-            break;  // not called without --fault
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // The listening socket: accept connections forever
 // ---------------------------------------------------------------------------------------
 
@@ -611,64 +391,6 @@ class Listener {
     bool accept_is_failing_ = false;
 };
 
-// ---------------------------------------------------------------------------------------
-// Start-up
-// ---------------------------------------------------------------------------------------
-
-#if defined(_WIN32)
-void raise_open_file_limit() {
-    // Windows has no RLIMIT_NOFILE: sockets are handles, limited only by memory.
-}
-#else
-// Each connection is a file descriptor, and the usual soft limit is 1024. The hard limit
-// is the ceiling an unprivileged process may raise its own soft limit to.
-void raise_open_file_limit() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        std::fprintf(stderr, "delayserver: getrlimit: %s\n", std::strerror(errno));
-        return;  // the server still works, with fewer connections
-    }
-    // macOS reports an unlimited hard limit but refuses a soft limit above OPEN_MAX
-    // (10240) with EINVAL; see COMPATIBILITY in its setrlimit(2) man page.
-    constexpr rlim_t open_max_on_macos = 10240;
-    const rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? open_max_on_macos : limit.rlim_max;
-    if (limit.rlim_cur >= wanted) {
-        return;
-    }
-    limit.rlim_cur = wanted;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        std::fprintf(stderr, "delayserver: setrlimit(RLIMIT_NOFILE, %llu): %s\n",
-                     static_cast<unsigned long long>(wanted), std::strerror(errno));
-    }
-}
-#endif
-
-// SO_REUSEADDR lets a restarted server bind its port while connections of the previous
-// run are still in TIME_WAIT; on POSIX it still refuses a port that another socket is
-// listening on. On Windows it would allow exactly that (two servers on one port), so it
-// is left off there.
-#if defined(_WIN32)
-constexpr bool reuse_address_is_safe = false;
-#else
-constexpr bool reuse_address_is_safe = true;
-#endif
-
-// HOST may be an address (127.0.0.1, ::1) or a name (localhost), which is resolved.
-asio::ip::tcp::endpoint endpoint_to_bind(asio::io_context& io, const Settings& settings) {
-    std::error_code error;
-    const asio::ip::address address = asio::ip::make_address(settings.host, error);
-    if (!error) {
-        return asio::ip::tcp::endpoint(address, settings.port);
-    }
-    asio::ip::tcp::resolver resolver(io);
-    const asio::ip::tcp::resolver::results_type results =
-        resolver.resolve(settings.host, std::to_string(settings.port), error);
-    if (error) {
-        fail("resolve " + settings.host, error);
-    }
-    return results.begin()->endpoint();  // resolve() succeeds only with at least one result
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -679,29 +401,8 @@ int main(int argc, char** argv) {
     // its internal locking. Declared after `server`, so it is destroyed first, together
     // with the connections its pending callbacks still hold.
     asio::io_context io(1);
-
-    const asio::ip::tcp::endpoint wanted = endpoint_to_bind(io, server.settings);
-    const std::string wanted_text = describe(wanted);
-    asio::ip::tcp::acceptor acceptor(io);
+    asio::ip::tcp::acceptor acceptor = open_listening_socket(io, server.settings);
     std::error_code error;
-    acceptor.open(wanted.protocol(), error);
-    if (error) {
-        fail("socket", error);
-    }
-    if (reuse_address_is_safe) {
-        acceptor.set_option(asio::socket_base::reuse_address(true), error);
-        if (error) {
-            fail("setsockopt SO_REUSEADDR", error);
-        }
-    }
-    acceptor.bind(wanted, error);
-    if (error) {
-        fail("bind " + wanted_text, error);  // e.g. "Address already in use"
-    }
-    acceptor.listen(asio::socket_base::max_listen_connections, error);  // SOMAXCONN
-    if (error) {
-        fail("listen", error);
-    }
     const asio::ip::tcp::endpoint bound = acceptor.local_endpoint(error);
     if (error) {
         fail("getsockname", error);
@@ -736,7 +437,6 @@ int main(int argc, char** argv) {
                  "Try: curl http://%s/2000/hello%%20world  (answered after 2000 ms)\n"
                  "Each request is logged on standard output as it arrives. Stop with Ctrl+C.\n",
                  address.c_str());
-
     if (server.settings.fault != Fault::none) {
         std::fprintf(stderr,
                      "delayserver: --fault is set: valid requests get a faulty answer, on "

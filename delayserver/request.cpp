@@ -4,13 +4,15 @@
 // correctly, and where RFC 9112 (HTTP/1.1 messages) and RFC 9110 (HTTP semantics) say
 // what to do with input that is not quite right. See request.hpp for the functions.
 //
-// Usage: compiled into the delay server (and, later, into a libFuzzer harness). Portable
-// C++20: no operating system calls, no allocation beyond std::string.
+// Usage: compiled into the delay server and into its libFuzzer harness
+// (fuzz/request-fuzzer.cpp). Portable C++20: no operating system calls, no allocation
+// beyond std::string.
 #include "request.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <system_error>
 
@@ -164,10 +166,30 @@ std::string_view path_of_target(std::string_view target) {
     return target;
 }
 
+// The first byte of the request line (after any empty lines) cannot start a method, so
+// no empty line needs to be waited for: the answer is 400 whatever follows. A lone CR at
+// the end may still become an empty line (CRLF), so it is not judged yet.
+bool cannot_start_request_line(std::string_view received, std::size_t request_line_start) {
+    if (request_line_start >= received.size()) {
+        return false;  // nothing but empty lines so far
+    }
+    const char first = received[request_line_start];
+    if (first == '\r' && request_line_start + 1 == received.size()) {
+        return false;
+    }
+    return !is_token_character(first);
+}
+
+// Where a request target is longer than this, the log shows only its start.
+constexpr std::size_t max_logged_target_characters = 200;
+
 }  // namespace
 
 HeadScan scan_request_head(std::string_view received) {
     const std::size_t request_line_start = skip_leading_empty_lines(received);
+    if (cannot_start_request_line(received, request_line_start)) {
+        return HeadScan{HeadState::not_a_request, 0};
+    }
     // The head ends with an empty line: a line ending (LF) followed directly by another
     // one (CRLF or LF).
     std::size_t newline = received.find('\n', request_line_start);
@@ -392,6 +414,55 @@ RequestOutcome interpret_request_head(std::string_view head, std::chrono::millis
         return bad_request("The decoded message is not valid UTF-8.\n");
     }
     return RequestOutcome{200, parsed.delay, std::move(*message), true};
+}
+
+RequestOutcome refuse_not_a_request(std::string_view received) {
+    const std::size_t request_line_start = skip_leading_empty_lines(received);
+    const auto first = static_cast<unsigned char>(received.at(request_line_start));
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", first);
+    // A TLS handshake record starts with content type 22 (RFC 8446 section 5.1): someone
+    // asked for https:// of a plain HTTP server.
+    const std::string hint = first == 0x16 ? " (0x16 starts a TLS handshake: this server "
+                                             "speaks http://, not https://)"
+                                           : "";
+    return bad_request("The first byte, " + std::string(byte) +
+                       ", cannot start an HTTP request line" + hint + ".\n");
+}
+
+std::string describe_request(std::string_view received) {
+    std::string_view rest = received.substr(skip_leading_empty_lines(received));
+    if (cannot_start_request_line(received, received.size() - rest.size())) {
+        return "bytes that are not HTTP";
+    }
+    if (rest.find('\n') == std::string_view::npos) {
+        return "an unfinished request line";
+    }
+    const std::optional<RequestLine> request_line = parse_request_line(take_line(rest));
+    if (!request_line) {
+        return "a malformed request line";
+    }
+    // Method and target hold visible ASCII only (parse_request_line checks): safe to log.
+    std::string target(request_line->target.substr(0, max_logged_target_characters));
+    if (request_line->target.size() > max_logged_target_characters) {
+        target += "...";
+    }
+    return std::string(request_line->method) + " " + target;
+}
+
+std::string printable(std::string_view message) {
+    std::string shown;
+    for (const char c : message) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            char escape[4];
+            std::snprintf(escape, sizeof escape, "%%%02X", byte);
+            shown += escape;
+        } else {
+            shown += c;
+        }
+    }
+    return shown;
 }
 
 }  // namespace delayserver

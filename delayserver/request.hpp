@@ -6,7 +6,8 @@
 //   - the request line `GET /{delay_ms}/{message} HTTP/1.1` and the header lines;
 //   - the delay number and the percent-encoded message.
 // The server (main.cpp) feeds the bytes it reads into scan_request_head() and, once the
-// head is complete, asks interpret_request_head() what to answer.
+// head is complete, asks interpret_request_head() what to answer; describe_request() names
+// the request in the log line of an error answer.
 //
 // Usage: #include "request.hpp"; link request.cpp. Portable C++20, no operating system calls.
 #pragma once
@@ -26,9 +27,10 @@ inline constexpr std::size_t max_request_head_bytes = 8 * 1024;
 
 // Where the request head ends in the bytes received so far.
 enum class HeadState {
-    incomplete,  // no empty line yet: read more
-    complete,    // the head ends after `length` bytes (anything after it is a body or junk)
-    too_large,   // more than max_request_head_bytes and still no empty line: answer 431
+    incomplete,     // no empty line yet: read more
+    complete,       // the head ends after `length` bytes (anything after it is a body or junk)
+    too_large,      // more than max_request_head_bytes and still no empty line: answer 431
+    not_a_request,  // the first byte cannot start a request line: answer 400 at once
 };
 
 struct HeadScan {
@@ -38,7 +40,9 @@ struct HeadScan {
 
 // Finds the empty line that ends a request head. Lines may end in CRLF or in a bare LF
 // (RFC 9112 section 2.2 allows a recipient to accept both); empty lines before the
-// request line are skipped, as the same section recommends.
+// request line are skipped, as the same section recommends. A request line starts with
+// its method, a token (RFC 9112 section 3): bytes whose first one cannot start a token are
+// no HTTP request at all (a TLS handshake starts with 0x16), and need not be waited for.
 HeadScan scan_request_head(std::string_view received);
 
 // The three parts of a request line: `GET /2000/hello HTTP/1.1`.
@@ -87,5 +91,18 @@ struct RequestOutcome {
 
 // Decides the answer to a complete request head (as delimited by scan_request_head).
 RequestOutcome interpret_request_head(std::string_view head, std::chrono::milliseconds max_delay);
+
+// The 400 answer to bytes that scan_request_head() found to be HeadState::not_a_request.
+RequestOutcome refuse_not_a_request(std::string_view received);
+
+// Names a request for the log line of its error answer, from the bytes received so far:
+// "GET /favicon.ico" when its request line is complete and well-formed (a long target is
+// cut short), otherwise what came instead: "a malformed request line", "an unfinished
+// request line", "bytes that are not HTTP".
+std::string describe_request(std::string_view received);
+
+// A decoded message as the request log shows it: control characters (a newline, a NUL,
+// ...) percent-encoded again, so that every request stays exactly one line of the log.
+std::string printable(std::string_view message);
 
 }  // namespace delayserver

@@ -2,16 +2,17 @@
 //
 // What it shows: the functions that read untrusted bytes from the network
 // (delayserver/request.hpp: the head scanner, the request line, percent-decoding, the
-// delay number) fed with millions of generated inputs. libFuzzer mutates inputs towards
-// new code paths; AddressSanitizer and UndefinedBehaviorSanitizer turn any memory error or
-// undefined behaviour into a crash, and the checks below turn any broken promise of the
-// parser into one too.
+// delay number, the names the log gives requests) fed with millions of generated inputs. libFuzzer
+// mutates inputs towards new code paths; AddressSanitizer and UndefinedBehaviorSanitizer turn any
+// memory error or undefined behaviour into a crash, and the checks below turn any broken promise of
+// the parser into one too.
 //
 // Usage: built by the fuzz preset (clang only):
 //   cmake --workflow --preset fuzz              build, then fuzz for 60 s (the CTest test)
 //   build/fuzz/fuzz/request-fuzzer CORPUS_DIR fuzz/corpus -max_total_time=600
 // A crash leaves its input in build/fuzz/fuzz/crash-*; copy it into fuzz/regressions/ and
 // the fuzz-regressions test replays it on every run from then on.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -36,8 +37,35 @@ void check(bool condition, const char* promise) {
     }
 }
 
+// What the log prints about a request stays on one line of printable ASCII.
+bool is_one_printable_line(std::string_view text) {
+    return text.find_first_of("\r\n") == std::string_view::npos &&
+           std::all_of(text.begin(), text.end(), [](char c) {
+               const auto byte = static_cast<unsigned char>(c);
+               return byte >= 0x20 && byte != 0x7f;
+           });
+}
+
+// Bytes refused at their first byte: the 400 says which byte, and a complete head made of
+// the same bytes would have been refused with 400 as well (so nothing is refused early
+// that a complete head would have had answered otherwise).
+void check_not_a_request(std::string_view received) {
+    const RequestOutcome refusal = refuse_not_a_request(received);
+    check(refusal.status_code == 400 && refusal.body.starts_with("The first byte, 0x"),
+          "bytes that are not a request get a 400 naming their first byte");
+    check(describe_request(received) == "bytes that are not HTTP",
+          "the log calls them bytes that are not HTTP");
+    const std::string completed = std::string(received) + "\r\n\r\n";
+    check(scan_request_head(completed).state == HeadState::not_a_request,
+          "more bytes do not turn them into a request");
+    check(interpret_request_head(completed, max_delay).status_code == 400,
+          "a complete head of the same bytes is refused with 400 too");
+}
+
 void check_head(std::string_view received) {
     const HeadScan scan = scan_request_head(received);
+    check(is_one_printable_line(describe_request(received)),
+          "the log names a request in one line of printable ASCII");
     switch (scan.state) {
         case HeadState::incomplete:
             check(received.size() <= max_request_head_bytes + 4,
@@ -45,6 +73,9 @@ void check_head(std::string_view received) {
             return;
         case HeadState::too_large:
             check(received.size() > max_request_head_bytes, "too_large only past the limit");
+            return;
+        case HeadState::not_a_request:
+            check_not_a_request(received);
             return;
         case HeadState::complete:
             break;
@@ -62,6 +93,8 @@ void check_head(std::string_view received) {
         check(outcome.delay >= std::chrono::milliseconds{0} && outcome.delay <= max_delay,
               "a delay is between 0 and the maximum");
         check(is_valid_utf8(outcome.body), "a message answered as UTF-8 is UTF-8");
+        check(printable(outcome.body).find_first_of("\r\n") == std::string::npos,
+              "a message is one line of the request log");
     } else {
         check(!outcome.body.empty(), "an error answer says why");
     }

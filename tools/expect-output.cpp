@@ -19,6 +19,7 @@
 //                 [--exit CODE | --signal SIGNAME] [--stderr REGEX]...
 //                 [--stderr-absent REGEX]... [--timeout SECONDS]
 //                 -- COMMAND [ARG...]
+//   expect-output --help
 //
 // Runs on Linux and macOS (it is a host tool: cross-built examples run under Wine or QEMU
 // as its COMMAND).
@@ -48,14 +49,28 @@ namespace {
     std::exit(2);
 }
 
+constexpr const char* usage_text =
+    "Usage: expect-output --expected FILE [--readme README.md --block NAME]\n"
+    "                     [--exit CODE | --signal SIGNAME] [--stderr REGEX]...\n"
+    "                     [--stderr-absent REGEX]...\n"
+    "                     [--timeout SECONDS] -- COMMAND [ARG...]\n"
+    "\n"
+    "Runs COMMAND and checks what it printed and how it ended; exit status 0 when every\n"
+    "check passed, 1 when one failed, 2 for bad usage.\n"
+    "  --expected FILE        standard output, line by line ({{regex}} for varying parts)\n"
+    "  --readme README.md --block NAME\n"
+    "                         the README's block after <!-- output: NAME --> as well\n"
+    "  --exit CODE            the exit code it must end with (default 0)\n"
+    "  --signal SIGNAME       or the signal it must die of (SIGSEGV, SIGBUS, SIGABRT,\n"
+    "                         SIGKILL, SIGTERM, SIGPIPE)\n"
+    "  --stderr REGEX         standard error must contain a match (repeatable)\n"
+    "  --stderr-absent REGEX  standard error must contain no match (repeatable)\n"
+    "  --timeout SECONDS      kill it after this long (default 60)\n"
+    "  -h, --help             print this text and exit\n";
+
+// One line saying what was wrong, then the usage, on standard error; exit 2.
 [[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr,
-                 "expect-output: %s\n"
-                 "usage: expect-output --expected FILE [--readme README.md --block NAME]\n"
-                 "                     [--exit CODE | --signal SIGNAME] [--stderr REGEX]...\n"
-                 "                     [--stderr-absent REGEX]...\n"
-                 "                     [--timeout SECONDS] -- COMMAND [ARG...]\n",
-                 message.c_str());
+    std::fprintf(stderr, "expect-output: %s\n%s", message.c_str(), usage_text);
     std::exit(2);
 }
 
@@ -94,7 +109,8 @@ int parse_signal(const std::string& name) {
             return signal.number;
         }
     }
-    usage_error("unknown signal name '" + name + "'");
+    usage_error("--signal needs one of SIGSEGV, SIGBUS, SIGABRT, SIGKILL, SIGTERM, SIGPIPE; not '" +
+                name + "'");
 }
 
 Options parse_options(int argc, char** argv) {
@@ -111,6 +127,9 @@ Options parse_options(int argc, char** argv) {
         if (flag == "--") {
             ++index;
             break;
+        } else if (flag == "--help" || flag == "-h") {
+            std::fputs(usage_text, stdout);
+            std::exit(0);
         } else if (flag == "--expected") {
             options.expected_file = value("--expected");
         } else if (flag == "--readme") {

@@ -12,7 +12,9 @@
 //   with-delayserver --server PATH [--server-arg ARG]... [--server-wrapper ARG]...
 //                    [--server-log FILE | --show-server] [--startup-timeout SECONDS]
 //                    -- COMMAND [ARG...]
+//   with-delayserver --help
 //
+//   --server-arg ARG    one more argument for the server, such as --fault=reset
 //   --server-wrapper ARG  run the server under a tool: the ARGs come before PATH (the
 //                         tests use it to run the server under valgrind)
 //   --server-log FILE   write what the server prints after its first line to FILE
@@ -48,14 +50,30 @@ namespace {
     std::exit(2);
 }
 
+constexpr const char* usage_text =
+    "Usage: with-delayserver --server PATH [--server-arg ARG]...\n"
+    "                        [--server-wrapper ARG]...\n"
+    "                        [--server-log FILE | --show-server]\n"
+    "                        [--startup-timeout SECONDS] -- COMMAND [ARG...]\n"
+    "\n"
+    "Starts the delay server PATH on a free port of 127.0.0.1, runs COMMAND with every\n"
+    "{address} in its arguments replaced by the server's HOST:PORT, stops the server,\n"
+    "and exits with COMMAND's status (3 if COMMAND passed but the server did not stop\n"
+    "cleanly; 2 for bad usage or when the server cannot be started).\n"
+    "  --server PATH          the delay server program\n"
+    "  --server-arg ARG       one more argument for the server (repeatable)\n"
+    "  --server-wrapper ARG   run the server under a tool such as valgrind: the ARGs come\n"
+    "                         before PATH (repeatable)\n"
+    "  --server-log FILE      write what the server prints after its first line to FILE\n"
+    "  --show-server          copy the server's output and errors to standard error, each\n"
+    "                         line prefixed \"[delayserver] \"\n"
+    "  --startup-timeout SECONDS  how long the server may take to report its address\n"
+    "                         (default 20)\n"
+    "  -h, --help             print this text and exit\n";
+
+// One line saying what was wrong, then the usage, on standard error; exit 2.
 [[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr,
-                 "with-delayserver: %s\n"
-                 "usage: with-delayserver --server PATH [--server-arg ARG]...\n"
-                 "                        [--server-wrapper ARG]...\n"
-                 "                        [--server-log FILE | --show-server]\n"
-                 "                        [--startup-timeout SECONDS] -- COMMAND [ARG...]\n",
-                 message.c_str());
+    std::fprintf(stderr, "with-delayserver: %s\n%s", message.c_str(), usage_text);
     std::exit(2);
 }
 
@@ -83,6 +101,9 @@ Options parse_options(int argc, char** argv) {
         if (flag == "--") {
             ++index;
             break;
+        } else if (flag == "--help" || flag == "-h") {
+            std::fputs(usage_text, stdout);
+            std::exit(0);
         } else if (flag == "--server") {
             options.server = value("--server");
         } else if (flag == "--server-arg") {

@@ -8,11 +8,12 @@
 // server makes a test fail, never hang.
 //
 // Usage (CMakeLists.txt registers one CTest test per case):
-//   with-delayserver --server delayserver -- delayserver-test {address} CASE [ARG]
-//   delayserver-test - help|bad-option|bad-value|fault-stall SERVER_PATH  (runs the server)
-// ARG is the server's log file (cases client-disconnects, log-format and closes-everything,
-// run with with-delayserver's --server-log) or the server program (case port-in-use).
-// `delayserver-test` without arguments lists the cases.
+//   delayserver-test CASE [--address HOST:PORT] [--server PATH] [--server-log FILE]
+//   with-delayserver --server delayserver -- delayserver-test ok --address {address}
+// --address is the server to talk to (with-delayserver replaces {address}); --server-log
+// is the file with-delayserver copies the server's log to (same option there); --server
+// is the server program, for the cases that start it themselves. `delayserver-test --help`
+// lists the cases and what each needs.
 //
 // Output: one line per request and what came back; "FAILED: ..." lines for every check
 // that failed; exit status 0 when all checks passed, 1 otherwise, 2 for bad usage.
@@ -35,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -131,12 +133,11 @@ struct Address {
     std::string port;
 };
 
-Address parse_address(std::string_view text) {
+// HOST:PORT, or [HOST]:PORT for IPv6; nothing when the text is not of that shape.
+std::optional<Address> parse_address(std::string_view text) {
     const std::size_t colon = text.rfind(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
-        std::fprintf(stderr, "delayserver-test: '%.*s' is not HOST:PORT\n",
-                     static_cast<int>(text.size()), text.data());
-        std::exit(2);
+        return std::nullopt;
     }
     std::string_view host = text.substr(0, colon);
     if (host.starts_with('[') && host.ends_with(']')) {
@@ -860,6 +861,75 @@ void case_log_format(const Address& address, const std::string& log_path) {
               {"#1 - 50ms: hello world", "#2 - 10ms: caf\xC3\xA9%0Anext", "#3 - 0ms: third"});
 }
 
+// One request per connection: a second request sent right behind the first, on the same
+// connection, is not answered (the answer says "connection: close", then the server closes).
+void case_pipelined(const Address& address) {
+    const std::string second = "GET /10/second HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    expect_answer(address, "GET /10/first HTTP/1.1\r\nHost: localhost\r\n\r\n" + second,
+                  "HTTP/1.1 200 OK", "first");
+}
+
+// The start of a TLS ClientHello (someone asking for https:// of this plain HTTP server):
+// its first byte, 0x16, cannot start a request line, so the 400 comes at once, without
+// the empty line that would end a head. Run with an idle timeout far longer than the
+// client's 10 s receive timeout: had the server waited for more, the answer would be a
+// 408 that never comes in time, and the case would fail without measuring any time.
+const std::string tls_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+const std::string not_http_body =
+    "The first byte, 0x16, cannot start an HTTP request line (0x16 starts a TLS handshake: "
+    "this server speaks http://, not https://).\n";
+
+void case_not_http(const Address& address) {
+    expect_answer(address, tls_hello, "HTTP/1.1 400 Bad Request", not_http_body);
+    // The same after the empty lines a server skips before a request line (RFC 9112 2.2).
+    expect_answer(address, "\r\n" + tls_hello, "HTTP/1.1 400 Bad Request", not_http_body);
+    expect_answer(address, " GET /10/x HTTP/1.1\r\n", "HTTP/1.1 400 Bad Request",
+                  "The first byte, 0x20, cannot start an HTTP request line.\n");
+    expect_delayed_answer(address, 10, "after-bytes-that-are-not-http");
+}
+
+// Each error answer's line on the server's standard error names the request it answers:
+// a 404 for /favicon.ico (which browsers ask for) is told from any other 404. This case
+// starts the server itself, to read its standard error.
+void case_error_log(const std::string& server_path) {
+    RunningServer server({server_path, "--host", "127.0.0.1", "--port", "0"});
+    const std::string listening = server.wait_for_line("listening on ");
+    const std::optional<Address> found = parse_address(listening.substr(listening.find("on ") + 3));
+    if (!found) {
+        fail_now("no HOST:PORT in the server's line \"" + listening + "\"");
+    }
+    struct Logged {
+        std::string request;
+        std::string line;  // the server's line for its answer
+    };
+    const std::vector<Logged> expected = {
+        {get_request("/favicon.ico"),
+         "delayserver: answered 404 Not Found to GET /favicon.ico: " + not_found_body},
+        {get_request("/abc/x"),
+         "delayserver: answered 400 Bad Request to GET /abc/x: The delay 'abc' is not a whole "
+         "number of milliseconds."},
+        {"DELETE /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
+         "delayserver: answered 405 Method Not Allowed to DELETE /50/x: Method 'DELETE' is not "
+         "allowed: this server answers GET only."},
+        {"GET /50/x\r\n\r\n",
+         "delayserver: answered 400 Bad Request to a malformed request "
+         "line: " +
+             malformed_request_line_body},
+        {tls_hello,
+         "delayserver: answered 400 Bad Request to bytes that are not HTTP: " + not_http_body},
+    };
+    for (const Logged& logged : expected) {
+        send_and_receive(*found, logged.request);
+        std::string line = logged.line;
+        if (line.ends_with('\n')) {
+            line.pop_back();
+        }
+        check_equal("the server's line for its answer", line,
+                    server.wait_for_line("delayserver: answered "));
+    }
+    check_equal("exit code after SIGTERM", "0", std::to_string(server.stop()));
+}
+
 // A second server on the port the first one holds must fail: exit 1, the OS's message.
 void case_port_in_use(const Address& address, const std::string& server_path) {
     const ProgramRun run =
@@ -881,13 +951,20 @@ void case_help(const std::string& server_path) {
         check(run.out.find(mention) != std::string::npos,
               std::string("--help should mention ") + mention);
     }
+    check_equal("standard error of --help", "", run.err);
+    const ProgramRun short_form = run_program({server_path, "-h"});
+    check_equal("exit code of -h", "0", std::to_string(short_form.exit_code));
+    check(short_form.out == run.out, "-h should print what --help prints");
 }
 
 void case_bad_option(const std::string& server_path) {
     const ProgramRun run = run_program({server_path, "--bogus"});
     check_equal("exit code for an unknown option", "2", std::to_string(run.exit_code));
-    check(run.err.find("unknown option '--bogus'") != std::string::npos,
-          "standard error should say \"unknown option '--bogus'\"");
+    check_equal("the first line of standard error", "delayserver: unknown option '--bogus'",
+                run.err.substr(0, run.err.find('\n')));
+    check(run.err.find("Usage: delayserver") != std::string::npos,
+          "the usage should follow on standard error");
+    check_equal("standard output", "", run.out);
     const ProgramRun positional = run_program({server_path, "8080"});
     check_equal("exit code for an argument that is not an option", "2",
                 std::to_string(positional.exit_code));
@@ -976,7 +1053,11 @@ void case_fault_close(const Address& address) {
 void case_fault_stall(const std::string& server_path) {
     RunningServer server({server_path, "--host", "127.0.0.1", "--port", "0", "--fault", "stall"});
     const std::string listening = server.wait_for_line("listening on ");
-    const Address address = parse_address(listening.substr(listening.find("on ") + 3));
+    const std::optional<Address> found = parse_address(listening.substr(listening.find("on ") + 3));
+    if (!found) {
+        fail_now("no HOST:PORT in the server's line \"" + listening + "\"");
+    }
+    const Address& address = *found;
     const FileDescriptor socket_fd = connect_to(address);
     send_text(socket_fd, get_request("/50/stalled"));
     check_equal("the server's log line", "#1 - 50ms: stalled", server.wait_for_line("#1 - "));
@@ -1032,13 +1113,10 @@ void case_malformed_burst(const Address& address) {
         std::string request;
         std::string status_line;
     };
-    // The start of a TLS ClientHello (someone speaking HTTPS to an HTTP port), NUL bytes
-    // included, with an empty line added so that it makes a complete head.
-    const char tls_hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
     const std::string bad_request = "HTTP/1.1 400 Bad Request";
     const std::vector<Malformed> kinds = {
         {"GARBAGE\r\n\r\n", bad_request},
-        {std::string(tls_hello, sizeof tls_hello - 1), bad_request},
+        {tls_hello, bad_request},                     // someone speaking HTTPS to an HTTP port
         {"GET /50/x HTTP/1.1\r\n\r\n", bad_request},  // no Host
         {"GET /abc/x HTTP/1.1\r\nHost: localhost\r\n\r\n", bad_request},
         {"GET /50/%zz HTTP/1.1\r\nHost: localhost\r\n\r\n", bad_request},
@@ -1100,119 +1178,174 @@ void case_closes_everything(const Address& address, const std::string& log_path)
     check_log(log_path, {"#1 - 50ms: answered", "#2 - 2000ms: gone", "#3 - 0ms: last"});
 }
 
+// ---------------------------------------------------------------------------------------
+// The cases by name, and what each needs
+// ---------------------------------------------------------------------------------------
+
+struct Inputs {
+    Address address;         // --address: the server to talk to
+    std::string server;      // --server: the server program, for the cases that start it
+    std::string server_log;  // --server-log: the file with-delayserver copies its log to
+};
+
+// What a case needs, as bits of Case::needs.
+constexpr unsigned needs_address = 1;
+constexpr unsigned needs_server = 2;
+constexpr unsigned needs_server_log = 4;
+
+struct Case {
+    std::string_view name;
+    unsigned needs;
+    void (*run)(const Inputs&);
+};
+
+constexpr unsigned needs_address_and_log = needs_address | needs_server_log;
+constexpr unsigned needs_address_and_server = needs_address | needs_server;
+
+const Case cases[] = {
+    {"ok", needs_address, [](const Inputs& in) { case_ok(in.address); }},
+    {"accepted-forms", needs_address, [](const Inputs& in) { case_accepted_forms(in.address); }},
+    {"ordering", needs_address, [](const Inputs& in) { case_ordering(in.address); }},
+    {"delay-not-a-number", needs_address,
+     [](const Inputs& in) { case_delay_not_a_number(in.address); }},
+    {"delay-negative", needs_address, [](const Inputs& in) { case_delay_negative(in.address); }},
+    {"delay-too-many-digits", needs_address,
+     [](const Inputs& in) { case_delay_too_many_digits(in.address); }},
+    {"delay-above-maximum", needs_address,
+     [](const Inputs& in) { case_delay_above_maximum(in.address); }},
+    {"bad-percent-encoding", needs_address,
+     [](const Inputs& in) { case_bad_percent_encoding(in.address); }},
+    {"not-utf8", needs_address, [](const Inputs& in) { case_not_utf8(in.address); }},
+    {"unknown-path", needs_address, [](const Inputs& in) { case_unknown_path(in.address); }},
+    {"method-not-allowed", needs_address,
+     [](const Inputs& in) { case_method_not_allowed(in.address); }},
+    {"malformed-request-line", needs_address,
+     [](const Inputs& in) { case_malformed_request_line(in.address); }},
+    {"malformed-header", needs_address,
+     [](const Inputs& in) { case_malformed_header(in.address); }},
+    {"missing-host", needs_address, [](const Inputs& in) { case_missing_host(in.address); }},
+    {"head-too-large", needs_address, [](const Inputs& in) { case_head_too_large(in.address); }},
+    {"not-http", needs_address, [](const Inputs& in) { case_not_http(in.address); }},
+    {"pipelined", needs_address, [](const Inputs& in) { case_pipelined(in.address); }},
+    {"idle-timeout-silent", needs_address,
+     [](const Inputs& in) { case_idle_timeout_silent(in.address); }},
+    {"idle-timeout-partial", needs_address,
+     [](const Inputs& in) { case_idle_timeout_partial(in.address); }},
+    {"client-disconnects", needs_address_and_log,
+     [](const Inputs& in) { case_client_disconnects(in.address, in.server_log); }},
+    {"log-format", needs_address_and_log,
+     [](const Inputs& in) { case_log_format(in.address, in.server_log); }},
+    {"port-in-use", needs_address_and_server,
+     [](const Inputs& in) { case_port_in_use(in.address, in.server); }},
+    {"help", needs_server, [](const Inputs& in) { case_help(in.server); }},
+    {"bad-option", needs_server, [](const Inputs& in) { case_bad_option(in.server); }},
+    {"bad-value", needs_server, [](const Inputs& in) { case_bad_value(in.server); }},
+    {"error-log", needs_server, [](const Inputs& in) { case_error_log(in.server); }},
+    {"fault-reset", needs_address, [](const Inputs& in) { case_fault_reset(in.address); }},
+    {"fault-garbage", needs_address, [](const Inputs& in) { case_fault_garbage(in.address); }},
+    {"fault-truncate", needs_address, [](const Inputs& in) { case_fault_truncate(in.address); }},
+    {"fault-close", needs_address, [](const Inputs& in) { case_fault_close(in.address); }},
+    {"fault-stall", needs_server, [](const Inputs& in) { case_fault_stall(in.server); }},
+    {"idle-connections-1000", needs_address,
+     [](const Inputs& in) { case_idle_connections_1000(in.address); }},
+    {"malformed-burst", needs_address, [](const Inputs& in) { case_malformed_burst(in.address); }},
+    {"closes-everything", needs_address_and_log,
+     [](const Inputs& in) { case_closes_everything(in.address, in.server_log); }},
+};
+
+// The usage, then every case with the options it needs.
+std::string usage_text() {
+    std::string text =
+        "Usage: delayserver-test CASE [--address HOST:PORT] [--server PATH] [--server-log FILE]\n"
+        "       delayserver-test --help\n"
+        "\n"
+        "Runs one test case against the delay server; exit status 0 when every check passed,\n"
+        "1 when one failed, 2 for bad usage.\n"
+        "  --address HOST:PORT  the server to talk to\n"
+        "  --server PATH        the server program, for the cases that start it themselves\n"
+        "  --server-log FILE    the server's log (with-delayserver --server-log FILE)\n"
+        "  -h, --help           print this text and exit\n"
+        "\n"
+        "Cases, and the options each needs:\n";
+    for (const Case& each : cases) {
+        text += "  " + std::string(each.name);
+        text += std::string(each.name.size() < 24 ? 24 - each.name.size() : 1, ' ');
+        text += (each.needs & needs_address) ? " --address" : "";
+        text += (each.needs & needs_server) ? " --server" : "";
+        text += (each.needs & needs_server_log) ? " --server-log" : "";
+        text += "\n";
+    }
+    return text;
+}
+
 [[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr,
-                 "delayserver-test: %s\n"
-                 "usage: delayserver-test HOST:PORT CASE [LOG_FILE | SERVER_PATH]\n"
-                 "       delayserver-test - help|bad-option|bad-value|fault-stall SERVER_PATH\n"
-                 "cases: ok accepted-forms ordering delay-not-a-number delay-negative\n"
-                 "       delay-too-many-digits delay-above-maximum bad-percent-encoding\n"
-                 "       not-utf8 unknown-path method-not-allowed malformed-request-line\n"
-                 "       malformed-header missing-host head-too-large idle-timeout-silent\n"
-                 "       idle-timeout-partial client-disconnects LOG_FILE log-format LOG_FILE\n"
-                 "       port-in-use SERVER_PATH fault-reset fault-garbage fault-truncate\n"
-                 "       fault-close idle-connections-1000 malformed-burst\n"
-                 "       closes-everything LOG_FILE\n"
-                 "       (no address:) help bad-option bad-value fault-stall SERVER_PATH\n",
-                 message.c_str());
+    std::fprintf(stderr, "delayserver-test: %s\n%s", message.c_str(), usage_text().c_str());
     std::exit(2);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    const Case* chosen = nullptr;
+    Inputs inputs;
+    unsigned given = 0;
+    for (int index = 1; index < argc; ++index) {
+        const std::string_view argument = argv[index];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage_text().c_str(), stdout);
+            return 0;
+        }
+        if (!argument.starts_with('-')) {
+            if (chosen != nullptr) {
+                usage_error("one case at a time, not '" + std::string(chosen->name) + "' and '" +
+                            std::string(argument) + "'");
+            }
+            for (const Case& each : cases) {
+                chosen = each.name == argument ? &each : chosen;
+            }
+            if (chosen == nullptr) {
+                usage_error("unknown case '" + std::string(argument) + "'");
+            }
+            continue;
+        }
+        if (argument != "--address" && argument != "--server" && argument != "--server-log") {
+            usage_error("unknown option '" + std::string(argument) + "'");
+        }
+        if (index + 1 >= argc) {
+            usage_error(std::string(argument) + " needs a value");
+        }
+        const std::string value = argv[++index];
+        if (argument == "--address") {
+            const std::optional<Address> address = parse_address(value);
+            if (!address) {
+                usage_error("--address needs HOST:PORT, not '" + value + "'");
+            }
+            inputs.address = *address;
+            given |= needs_address;
+        } else if (argument == "--server") {
+            inputs.server = value;
+            given |= needs_server;
+        } else {
+            inputs.server_log = value;
+            given |= needs_server_log;
+        }
+    }
+    if (chosen == nullptr) {
+        usage_error("no case given");
+    }
+    for (const auto& [need, option] :
+         {std::pair{needs_address, "--address"}, std::pair{needs_server, "--server"},
+          std::pair{needs_server_log, "--server-log"}}) {
+        if ((chosen->needs & need) != 0 && (given & need) == 0) {
+            usage_error("case " + std::string(chosen->name) + " needs " + option);
+        }
+    }
+
     // A server that closes early must make send() fail with EPIPE, not kill this program.
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
         fail_with_os_error("signal");
     }
-    if (argc < 3 || argc > 4) {
-        usage_error("expected an address, a case and at most one more argument");
-    }
-    const std::string_view case_name = argv[2];
-    const std::string extra = argc == 4 ? argv[3] : "";
-    auto needs_extra = [&](const char* what) {
-        if (extra.empty()) {
-            usage_error(std::string(case_name) + " needs " + what);
-        }
-    };
-
-    // The cases that run the server program themselves need no address.
-    if (case_name == "help" || case_name == "bad-option" || case_name == "bad-value" ||
-        case_name == "fault-stall") {
-        needs_extra("the server program's path");
-        if (case_name == "help") {
-            case_help(extra);
-        } else if (case_name == "bad-option") {
-            case_bad_option(extra);
-        } else if (case_name == "bad-value") {
-            case_bad_value(extra);
-        } else {
-            case_fault_stall(extra);
-        }
-    } else {
-        const Address address = parse_address(argv[1]);
-        if (case_name == "ok") {
-            case_ok(address);
-        } else if (case_name == "accepted-forms") {
-            case_accepted_forms(address);
-        } else if (case_name == "ordering") {
-            case_ordering(address);
-        } else if (case_name == "delay-not-a-number") {
-            case_delay_not_a_number(address);
-        } else if (case_name == "delay-negative") {
-            case_delay_negative(address);
-        } else if (case_name == "delay-too-many-digits") {
-            case_delay_too_many_digits(address);
-        } else if (case_name == "delay-above-maximum") {
-            case_delay_above_maximum(address);
-        } else if (case_name == "bad-percent-encoding") {
-            case_bad_percent_encoding(address);
-        } else if (case_name == "not-utf8") {
-            case_not_utf8(address);
-        } else if (case_name == "unknown-path") {
-            case_unknown_path(address);
-        } else if (case_name == "method-not-allowed") {
-            case_method_not_allowed(address);
-        } else if (case_name == "malformed-request-line") {
-            case_malformed_request_line(address);
-        } else if (case_name == "malformed-header") {
-            case_malformed_header(address);
-        } else if (case_name == "missing-host") {
-            case_missing_host(address);
-        } else if (case_name == "head-too-large") {
-            case_head_too_large(address);
-        } else if (case_name == "idle-timeout-silent") {
-            case_idle_timeout_silent(address);
-        } else if (case_name == "idle-timeout-partial") {
-            case_idle_timeout_partial(address);
-        } else if (case_name == "client-disconnects") {
-            needs_extra("the server's log file");
-            case_client_disconnects(address, extra);
-        } else if (case_name == "log-format") {
-            needs_extra("the server's log file");
-            case_log_format(address, extra);
-        } else if (case_name == "port-in-use") {
-            needs_extra("the server program's path");
-            case_port_in_use(address, extra);
-        } else if (case_name == "fault-reset") {
-            case_fault_reset(address);
-        } else if (case_name == "fault-garbage") {
-            case_fault_garbage(address);
-        } else if (case_name == "fault-truncate") {
-            case_fault_truncate(address);
-        } else if (case_name == "fault-close") {
-            case_fault_close(address);
-        } else if (case_name == "idle-connections-1000") {
-            case_idle_connections_1000(address);
-        } else if (case_name == "malformed-burst") {
-            case_malformed_burst(address);
-        } else if (case_name == "closes-everything") {
-            needs_extra("the server's log file");
-            case_closes_everything(address, extra);
-        } else {
-            usage_error("unknown case '" + std::string(case_name) + "'");
-        }
-    }
+    chosen->run(inputs);
     if (failed_checks > 0) {
         std::printf("%d check(s) FAILED\n", failed_checks);
         return 1;

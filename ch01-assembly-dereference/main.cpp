@@ -126,9 +126,21 @@ void install_fault_reporter() {
 constexpr std::uintptr_t bad_address = 99999999999999;
 
 int main(int argc, char** argv) {
+    constexpr char usage[] =
+        "usage: ch01-assembly-dereference [--bad-pointer | --show-fault]\n"
+        "Reads a value through a pointer with one instruction of inline assembly.\n"
+        "  (no option)    through a good pointer: prints 100\n"
+        "  --bad-pointer  through the address 99999999999999: the OS ends the process\n"
+        "  --show-fault   the same, after printing the faulting address the OS reports\n"
+        "  --help         this text\n";
     const std::string_view mode = argc > 1 ? argv[1] : "";
+    if (mode == "--help" || mode == "-h") {
+        std::fputs(usage, stdout);
+        return 0;
+    }
     if (argc > 2 || (mode != "" && mode != "--bad-pointer" && mode != "--show-fault")) {
-        std::fprintf(stderr, "usage: %s [--bad-pointer | --show-fault]\n", argv[0]);
+        std::fprintf(stderr, "ch01-assembly-dereference: unknown option '%s'\n%s",
+                     argc > 2 ? argv[2] : argv[1], usage);
         return 2;
     }
 

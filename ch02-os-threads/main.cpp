@@ -12,6 +12,7 @@
 // What to watch for: "The long running tasks finish last!" is written first in the code
 // but printed last.
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <string_view>
 #include <syncstream>
@@ -53,7 +54,21 @@ int run() {
     return 0;
 }
 
-int main() {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: ch02-os-threads\n"
+        "Starts three OS threads and prints five lines in the order their sleeps end. Takes no "
+        "arguments.\n";
+    if (argc > 1) {
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "ch02-os-threads: takes no arguments, not '%s'\n%s", argv[1], usage);
+        return 2;
+    }
     try {
         return run();
     } catch (const std::system_error& error) {

@@ -32,7 +32,21 @@ bool write_all(std::string_view text) {
     return true;
 }
 
-int main() {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: ch03-ffi\n"
+        "Prints one line through libc's write, declared by hand. Takes no arguments.\n";
+    if (argc > 1) {
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage);
+        return 2;
+    }
+
     if (!write_all("Hello world from syscall!\n")) {
         std::fprintf(stderr, "write: %s\n", std::strerror(errno));
         return 1;

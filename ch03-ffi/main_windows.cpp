@@ -26,7 +26,22 @@ int fail(const char* call) {
     return 1;
 }
 
-int main() {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: ch03-ffi\n"
+        "Prints one line through kernel32's WriteConsoleW or WriteFile, declared by hand. Takes no "
+        "arguments.\n";
+    if (argc > 1) {
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage);
+        return 2;
+    }
+
     constexpr std::u16string_view message_utf16 = u"Hello world from syscall!\n";
     constexpr std::string_view message_utf8 = "Hello world from syscall!\n";
 

@@ -15,10 +15,25 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "raw_write.h"
 
-int main() {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: ch03-raw-syscalls\n"
+        "Prints one line through a system call written in inline assembly. Takes no arguments.\n";
+    if (argc > 1) {
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "ch03-raw-syscalls: takes no arguments, not '%s'\n%s", argv[1], usage);
+        return 2;
+    }
+
     const char message[] = "Hello world from raw syscall!\n";
     const unsigned long length = sizeof message - 1;  // without the terminating '\0'
 

@@ -227,9 +227,13 @@ void sanitizer_adopt_thread(SanitizerState& scheduler) {
     static_cast<void>(scheduler);
 }
 
-// Just before switch_stack, from `leaving` to `entering`.
-void sanitizer_before_switch(SanitizerState& leaving, const SanitizerState& entering,
-                             bool leaving_for_good) {
+// Just before switch_stack, from `leaving` to `entering`. Always inlined into the function
+// that calls switch_stack: TSan keeps a call stack per fiber, and a helper of its own that
+// switched TSan's fiber would return on the other fiber's call stack, which it never
+// entered (ThreadSanitizer's documentation: call it "immediately before switching").
+[[gnu::always_inline]] inline void sanitizer_before_switch(SanitizerState& leaving,
+                                                           const SanitizerState& entering,
+                                                           bool leaving_for_good) {
 #ifdef CH02_FIBERS_ADDRESS_SANITIZER
     __sanitizer_start_switch_fiber(leaving_for_good ? nullptr : &leaving.address_fake_stack,
                                    entering.stack_bottom, entering.stack_bytes);

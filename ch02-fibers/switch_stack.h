@@ -10,8 +10,8 @@
 // The build compiles exactly one of the switch_stack_*.cpp files, chosen by OS and CPU:
 //   switch_stack_linux_x86_64.cpp     the System V ABI (Linux, BSD; macOS uses it too)
 //   switch_stack_linux_aarch64.cpp    the AAPCS64 (ARM64 Linux)
-//   switch_stack_windows_x86_64.cpp   the Microsoft x64 ABI, which also keeps the stack's
-//                                     bounds in the thread's information block
+//   switch_stack_windows_x86_64.cpp   the Microsoft x64 ABI, plus what Windows keeps about
+//                                     the stack in the thread's information block
 #pragma once
 
 // Saves the callee-saved registers on the current stack, stores the stack pointer in

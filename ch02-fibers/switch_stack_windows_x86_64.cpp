@@ -5,13 +5,16 @@
 // xmm6-xmm15, plus the control bits of MXCSR and the x87 control word. Two more than on
 // Linux (rdi and rsi), and ten vector registers that Linux does not keep.
 //
-// Windows also keeps the bounds of the running thread's stack in its Thread Information
+// Windows also keeps facts about the running thread's stack in its Thread Information
 // Block (TIB, reached through the gs segment): StackBase at gs:0x08 (the top), StackLimit
-// at gs:0x10 (the lowest committed address) and DeallocationStack at gs:0x1478 (the start
-// of the stack's reservation). Exception dispatch and unwinding (C++ exceptions on MinGW-w64
-// use Windows' unwinder) check that stack frames lie between them, and the stack overflow
-// handling reads them. So switching stacks on Windows switches these three words too, as
-// Windows' own SwitchToFiber and Boost.Context do.
+// at gs:0x10 (the lowest committed address), DeallocationStack at gs:0x1478 (the start of
+// the stack's reservation), and at gs:0x00 ExceptionList, the chain of exception handler
+// records on the stack (32-bit Windows' SEH chain; x64 Windows no longer walks it, but Wine
+// keeps its own handler frames there). Exception dispatch (C++ exceptions on MinGW-w64 go
+// through it) checks the frames it finds against these, and the stack overflow handling
+// reads them. So switching stacks on Windows switches these four words too, as Windows' own
+// SwitchToFiber does. Tried under Wine: a C++ exception thrown and caught on a fiber ends
+// the program (std::terminate) if either the bounds or ExceptionList are left as they are.
 //
 // switch_stack(rcx = where to save this stack's pointer, rdx = the stack pointer to load)
 // saves them on the current stack, lowest address first, as SavedRegisters below.
@@ -21,7 +24,7 @@
 #include "switch_stack.h"
 
 asm(R"(
-    .pushsection .text          # our own section state: the compiler's continues after
+    .text                       # code (COFF has no .pushsection: GCC sets its own after)
     .globl  switch_stack
     .def    switch_stack; .scl 2; .type 32; .endef   # a global function, in COFF's words
     .p2align 4
@@ -34,6 +37,7 @@ switch_stack:
     pushq   %r13
     pushq   %r14
     pushq   %r15
+    pushq   %gs:0x00            # TIB ExceptionList: handler records on this stack
     pushq   %gs:0x08            # TIB StackBase: the top of this thread's current stack
     pushq   %gs:0x10            # TIB StackLimit: its lowest committed address
     pushq   %gs:0x1478          # TIB DeallocationStack: where its reservation starts
@@ -70,6 +74,7 @@ switch_stack:
     popq    %gs:0x1478          # the other stack's bounds, into the TIB
     popq    %gs:0x10
     popq    %gs:0x08
+    popq    %gs:0x00
     popq    %r15
     popq    %r14
     popq    %r13
@@ -79,7 +84,6 @@ switch_stack:
     popq    %rbx
     popq    %rbp
     ret                         # pops the return address saved on the other stack
-    .popsection
 )");
 
 namespace {
@@ -90,11 +94,11 @@ struct SavedRegisters {
     std::uint32_t mxcsr;
     std::uint16_t x87_control_word;
     std::uint16_t unused;
-    std::uint64_t deallocation_stack, stack_limit, stack_base;  // from the TIB
+    std::uint64_t deallocation_stack, stack_limit, stack_base, exception_list;  // the TIB's
     std::uint64_t r15, r14, r13, r12, rsi, rdi, rbx, rbp;
     std::uint64_t return_address;  // pushed by the call to switch_stack; ret pops it
 };
-static_assert(sizeof(SavedRegisters) == 264, "the layout switch_stack pushes and pops");
+static_assert(sizeof(SavedRegisters) == 272, "the layout switch_stack pushes and pops");
 
 constexpr std::uint32_t default_mxcsr = 0x1F80;        // every exception masked, round to nearest
 constexpr std::uint16_t default_x87_control = 0x027F;  // the same, 53-bit precision (Windows')
@@ -121,6 +125,7 @@ void* prepare_stack(void* stack_limit, void* stack_base, void (*entry)()) {
     // The new stack's bounds, for the TIB. Our stacks are committed whole, so the lowest
     // committed address and the start of the reservation are the same (Boost.Context sets
     // DeallocationStack to the limit as well); the guard page lies just below.
+    initial.exception_list = ~std::uint64_t{0};  // no handler records yet: the end of a chain
     initial.stack_base = reinterpret_cast<std::uint64_t>(stack_base);
     initial.stack_limit = reinterpret_cast<std::uint64_t>(stack_limit);
     initial.deallocation_stack = reinterpret_cast<std::uint64_t>(stack_limit);

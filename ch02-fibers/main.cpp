@@ -15,10 +15,13 @@
 //      and sleep_for and join, which mark the running fiber as waiting and switch back;
 //   4. the program: the same three tasks and five lines as ch02-os-threads.
 //
-// Usage:    ch02-fibers [--show-threads]
+// Usage:    ch02-fibers [--show-threads | --overflow]
 //           --show-threads  also print how many threads the process had when main started
 //                           and after the tasks ran (Linux: /proc/self/status; Windows:
 //                           Toolhelp). The numbers are equal: no thread was added.
+//           --overflow      instead, one fiber that calls itself until its stack runs out:
+//                           it dies on the guard page (SIGSEGV; on Windows an access
+//                           violation), as a thread does on its own stack's guard page.
 // Platform: Linux on x86-64 or ARM64, Windows on x86-64 (the switch is per CPU and ABI).
 //
 // What to watch for: the output of ch02-os-threads, from one thread. The sanitizers must be
@@ -61,6 +64,11 @@ using Clock = std::chrono::steady_clock;
 // leaves a wide margin (AddressSanitizer's larger frames included) and is what the thread
 // per request of bench/ uses too. Only the pages a fiber touches take memory.
 constexpr std::size_t fiber_stack_bytes = 64 * 1024;
+
+// --overflow's recursion stops here, at a depth it never reaches: a kilobyte per call, so a
+// gigabyte of stack. It exists so that the compiler sees a way out (GCC warns about a
+// function that can only call itself).
+constexpr int max_overflow_depth = 1024 * 1024;
 
 // ========================================================================================
 // Reporting errors
@@ -511,34 +519,75 @@ void run() {
 }
 
 // ========================================================================================
+// --overflow: a fiber runs off the end of its stack
+// ========================================================================================
+
+// Each call holds a kilobyte of the fiber's stack until the calls below it return, which
+// they never do: after about 64 calls the next frame lands on the guard page and the CPU
+// faults. Without the guard page it would land, silently, on whatever lies below.
+// A guard page catches frames smaller than itself only: a frame larger than a page can step
+// over it (a "stack clash"; GCC's -fstack-clash-protection touches every page of a large
+// frame for that reason). So call_deeper is never inlined into itself, which would merge
+// several kilobyte frames into one.
+[[gnu::noinline]] int call_deeper(int depth) {
+    volatile char frame[1024];  // volatile: the compiler may not drop the kilobyte
+    frame[0] = static_cast<char>(depth);
+    if (depth == max_overflow_depth) {  // never reached: the guard page comes first
+        return depth;
+    }
+    return call_deeper(depth + 1) + frame[0];  // not a tail call: every frame stays
+}
+
+void run_overflow() {
+    runtime.spawn([] {
+        print_line("A fiber calls itself until its stack runs out...");
+        call_deeper(0);
+        print_line("...and never gets here.");
+    });
+    runtime.run();
+}
+
+// ========================================================================================
 // The arguments
 // ========================================================================================
 
 constexpr std::string_view usage_text =
-    "usage: ch02-fibers [--show-threads]\n"
+    "usage: ch02-fibers [--show-threads | --overflow]\n"
     "Prints five lines from three fibers on one OS thread.\n"
     "  --show-threads  also print how many threads the process had when main started\n"
-    "                  and after the fibers ran\n";
+    "                  and after the fibers ran\n"
+    "  --overflow      instead, run one fiber that overflows its stack: it dies on the\n"
+    "                  guard page below the stack (SIGSEGV; on Windows an access violation)\n";
 
-bool parse_show_threads(int argc, char** argv) {
-    bool show_threads = false;
+enum class Mode { five_lines, show_threads, overflow };
+
+Mode parse_mode(int argc, char** argv) {
+    Mode mode = Mode::five_lines;
     for (int index = 1; index < argc; ++index) {
         const std::string_view argument = argv[index];
         if (argument == "--help" || argument == "-h") {
             std::cout << usage_text;
             std::exit(0);
-        } else if (argument == "--show-threads") {
-            show_threads = true;
+        } else if (argument == "--show-threads" && mode == Mode::five_lines) {
+            mode = Mode::show_threads;
+        } else if (argument == "--overflow" && mode == Mode::five_lines) {
+            mode = Mode::overflow;
         } else {
-            std::cerr << "ch02-fibers: unknown option '" << argument << "'\n" << usage_text;
+            std::cerr << "ch02-fibers: unknown option, or more than one: '" << argument << "'\n"
+                      << usage_text;
             std::exit(2);
         }
     }
-    return show_threads;
+    return mode;
 }
 
 int main(int argc, char** argv) {
-    const bool show_threads = parse_show_threads(argc, argv);
+    const Mode mode = parse_mode(argc, argv);
+    if (mode == Mode::overflow) {
+        run_overflow();
+        return 1;  // not reached: the process dies on the guard page
+    }
+    const bool show_threads = mode == Mode::show_threads;
     const int threads_at_start = show_threads ? count_threads() : 0;
     run();
     if (show_threads) {

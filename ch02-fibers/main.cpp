@@ -173,13 +173,23 @@ void free_stack(const FiberStack& stack) {
 #endif
 
 // ========================================================================================
+// 2. The switch: switch_stack and prepare_stack, in switch_stack_<os>_<cpu>.cpp
+// ========================================================================================
+//
+// switch_stack(&save_here, load_this) saves the registers a call must preserve on the
+// current stack, stores the stack pointer in save_here, loads load_this and returns on that
+// stack. prepare_stack makes a new stack look as if switch_stack had left it, with
+// fiber_entry as the return address. See switch_stack.h, then the file for your CPU.
+
+// ========================================================================================
 // What the sanitizers must be told
 // ========================================================================================
 //
 // AddressSanitizer keeps track of the stack each thread runs on, and ThreadSanitizer of
 // what each thread has done. A switch_stack they are not told about looks to ASan like a
 // stack pointer jumping out of its stack, and to TSan like one thread's history continuing
-// on another's: both then report errors that are not there. So around every switch:
+// on another's, and both can then report errors that are not there (this small program
+// happens to pass without the calls; a larger one would not). So around every switch:
 //   ASan: __sanitizer_start_switch_fiber(where to keep this stack's fake frames, the stack
 //         we go to) just before, __sanitizer_finish_switch_fiber just after, on arrival;
 //         a fiber leaving for the last time passes no place to keep them, and ASan frees

@@ -238,7 +238,8 @@ void run() {
 
 constexpr std::string_view usage_text =
     "usage: ch02-coroutines\n"
-    "Prints five lines from three C++20 coroutines on one thread. Takes no arguments.\n";
+    "Prints five lines from three C++20 coroutines on one thread. Takes no other arguments.\n"
+    "  --help  this text\n";
 
 void parse_arguments(int argc, char** argv) {
     for (int index = 1; index < argc; ++index) {

@@ -567,7 +567,8 @@ constexpr std::string_view usage_text =
     "  --show-threads  also print how many threads the process had when main started\n"
     "                  and after the fibers ran\n"
     "  --overflow      instead, run one fiber that overflows its stack: it dies on the\n"
-    "                  guard page below the stack (SIGSEGV; on Windows an access violation)\n";
+    "                  guard page below the stack (SIGSEGV; on Windows an access violation)\n"
+    "  --help          this text\n";
 
 enum class Mode { five_lines, show_threads, overflow };
 

@@ -427,11 +427,14 @@ int main(int argc, char** argv) {
     if (argc < 2) {
         usage_error("which model?");
     }
-    const std::string_view model = argv[1];
-    if (model == "--help" || model == "-h") {
-        std::printf("%.*s", static_cast<int>(usage_text.size()), usage_text.data());
-        return 0;
+    for (int index = 1; index < argc; ++index) {
+        const std::string_view argument = argv[index];
+        if (argument == "--help" || argument == "-h") {
+            std::printf("%.*s", static_cast<int>(usage_text.size()), usage_text.data());
+            return 0;
+        }
     }
+    const std::string_view model = argv[1];
     int tasks = 10000;
     int switches = 1000000;
     int sleep_ms = 200;

@@ -25,8 +25,8 @@
 // Platform: Linux on x86-64 or ARM64, Windows on x86-64 (the switch is per CPU and ABI).
 //
 // What to watch for: the output of ch02-os-threads, from one thread. The sanitizers must be
-// told about every switch (see "What the sanitizers must be told"), or they report errors
-// that are not there: they believe a thread has one stack.
+// told about every switch (see "What the sanitizers must be told"), or they can report
+// errors that are not there: they believe a thread has one stack.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>

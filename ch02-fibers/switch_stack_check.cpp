@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include "switch_stack.h"
 
@@ -61,9 +62,19 @@ void expect(const char* name, double kept, double expected) {
 
 }  // namespace
 
-int main(int argc, char**) {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: ch02-fibers-switch-check\n"
+        "Checks that switch_stack keeps every callee-saved register. Takes no arguments.\n";
     if (argc > 1) {
-        std::fprintf(stderr, "ch02-fibers-switch-check: takes no arguments\n");
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "ch02-fibers-switch-check: takes no arguments, not '%s'\n%s", argv[1],
+                     usage);
         return 2;
     }
     fiber_stack_pointer = prepare_stack(fiber_stack, fiber_stack + check_stack_bytes, fiber_entry);

@@ -10,8 +10,23 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
-int main() {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: leak-a-descriptor\n"
+        "Opens /dev/null and leaves it open, for the descriptor check's own test. Takes no "
+        "arguments.\n";
+    if (argc > 1) {
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "leak-a-descriptor: takes no arguments, not '%s'\n%s", argv[1], usage);
+        return 2;
+    }
     const int descriptor = open("/dev/null", O_RDONLY);
     if (descriptor == -1) {
         std::fprintf(stderr, "leak-a-descriptor: open /dev/null: %s\n", std::strerror(errno));

@@ -8,8 +8,23 @@
 #include <windows.h>
 
 #include <cstdio>
+#include <string_view>
 
-int main() {
+int main(int argc, char** argv) {
+    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
+    constexpr char usage[] =
+        "usage: leak-a-handle\n"
+        "Creates an event and leaves its handle open, for the handle audit's own test. Takes no "
+        "arguments.\n";
+    if (argc > 1) {
+        const std::string_view argument = argv[1];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fprintf(stderr, "leak-a-handle: takes no arguments, not '%s'\n%s", argv[1], usage);
+        return 2;
+    }
     const HANDLE event =
         CreateEventW(nullptr, TRUE, FALSE, nullptr);  // manual reset, not set, no name
     if (event == nullptr) {

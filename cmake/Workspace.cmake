@@ -248,10 +248,12 @@ set(WORKSPACE_HANDLE_AUDIT_CHECKS ${WORKSPACE_HANDLE_AUDIT_REPORT}
 #       [CHECK_HANDLES]                     the same on Windows: run its handle-audit copy
 #       [LEAKS_ON_PURPOSE]                  with either: the check's own test, where the
 #                                           leak must be reported (say how with STDERR)
+#       [SERIAL]                            run alone: the order it checks comes from
+#                                           sleeps, which a loaded machine can stretch
 #       [TIMEOUT <seconds>] [ARGS <arg>...]
 #       [ENVIRONMENT <NAME=value>...])          set for the test
 function(workspace_example_test)
-  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS;CHECK_HANDLES;LEAKS_ON_PURPOSE"
+  cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS;CHECK_HANDLES;LEAKS_ON_PURPOSE;SERIAL"
                         "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
                         "STDERR;ARGS;ENVIRONMENT;SERVER_ARGS")
   if(NOT WORKSPACE_EXPECT_OUTPUT)
@@ -313,6 +315,9 @@ function(workspace_example_test)
            COMMAND ${WORKSPACE_EXPECT_OUTPUT} ${checks} -- ${runners}
                    ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${test_TARGET}> ${test_ARGS})
   set_tests_properties(${test_NAME} PROPERTIES TIMEOUT ${test_TIMEOUT} LABELS examples)
+  if(test_SERIAL)
+    set_tests_properties(${test_NAME} PROPERTIES RUN_SERIAL TRUE)
+  endif()
   if(test_ENVIRONMENT)
     set_tests_properties(${test_NAME} PROPERTIES ENVIRONMENT "${test_ENVIRONMENT}")
   endif()

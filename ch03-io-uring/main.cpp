@@ -261,7 +261,8 @@ void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_poin
                          finished_streams, streams.size());
             std::exit(1);
         }
-        // One io_uring_enter: hands the kernel every receive queued since the last call, then
+        // One system call, io_uring_enter(2): liburing moves the submission ring's tail past
+        // every receive queued since the last call, the kernel takes them, and the thread
         // sleeps until at least one completion is in the ring, or the time is up.
         __kernel_timespec timeout = {.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000};
         io_uring_cqe* first = nullptr;  // the batch below takes it with the others
@@ -278,7 +279,8 @@ void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_poin
         }
         // Zero or more is the number of entries handed over, not a promise of a completion:
         // a wait that handed some over and then timed out or was interrupted says so too.
-        // So take what the completion ring holds, perhaps nothing, straight from our memory.
+        // So take what the completion ring holds, perhaps nothing: liburing reads it straight
+        // from our memory, between the ring's head and its tail, without a system call.
         const unsigned ready = io_uring_peek_batch_cqe(queue.get(), events, max_events_per_wait);
         for (unsigned i = 0; i < ready; ++i) {
             // In any order: each completion carries the token its submission was given.
@@ -296,7 +298,8 @@ void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_poin
                 print_response(token, stream);
             }
         }
-        io_uring_cq_advance(queue.get(), ready);  // Those slots are the kernel's again.
+        // Moves the completion ring's head past them: those slots are the kernel's again.
+        io_uring_cq_advance(queue.get(), ready);
     }
 }
 
@@ -320,7 +323,8 @@ bool read_stream(const Ring& queue, Stream& stream, std::size_t token, int resul
     if (result == 0) {
         return true;  // End of file: the server sent everything and closed.
     }
-    stream.received.append(stream.buffer, static_cast<std::size_t>(result));  // maybe partial
+    // Maybe fewer bytes than asked, and fewer than the answer: the rest comes in later ones.
+    stream.received.append(stream.buffer, static_cast<std::size_t>(result));
     start_receive(queue, stream, token);  // The buffer is ours again until this call: more.
     return false;
 }

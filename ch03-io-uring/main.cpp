@@ -278,9 +278,9 @@ void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_poin
             fail("io_uring_submit_and_wait_timeout", -submitted);
         }
         // Zero or more is the number of entries handed over, not a promise of a completion:
-        // a wait that handed some over and then timed out or was interrupted says so too.
-        // So take what the completion ring holds, perhaps nothing: liburing reads it straight
-        // from our memory, between the ring's head and its tail, without a system call.
+        // if it handed some over and then the time ran out or a signal came, it returns
+        // their number all the same. So take what the completion ring holds, perhaps nothing:
+        // liburing reads it in our memory, from the ring's head to its tail, with no system call.
         const unsigned ready = io_uring_peek_batch_cqe(queue.get(), events, max_events_per_wait);
         for (unsigned i = 0; i < ready; ++i) {
             // In any order: each completion carries the token its submission was given.

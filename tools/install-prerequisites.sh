@@ -3,7 +3,7 @@
 #
 # Usage: tools/install-prerequisites.sh run|run-windows|test|bench
 #   run   what building and running the examples needs: CMake, make, a C++ compiler,
-#         standalone Asio (for the delay server)
+#         standalone Asio (for the delay server), liburing and pkg-config (ch03-io-uring)
 #   run-windows  the same, plus MinGW-w64 and Wine, to run ch03-iocp on Linux
 #   bench the same as run, plus what bench/run needs: Google Benchmark, libuv, gnuplot
 #   test  the same, plus the tools every test needs: clang and clang-format, MinGW-w64 and
@@ -38,12 +38,12 @@ fi
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
   echo "This script installs packages on Debian and Ubuntu only. Install by hand: CMake 3.25+," >&2
-  echo "a C++20 compiler, standalone Asio; for the tests also clang, clang-format," >&2
+  echo "a C++20 compiler, standalone Asio, liburing; for the tests also clang, clang-format," >&2
   echo "MinGW-w64 (posix threads), Wine, an aarch64-linux-gnu cross compiler and qemu-user." >&2
   exit 1
 fi
 
-packages=(cmake make g++ libasio-dev)
+packages=(cmake make g++ libasio-dev liburing-dev pkg-config)
 if [ "$what" = run-windows ]; then
   packages+=(g++-mingw-w64-x86-64 wine wine64)
 fi

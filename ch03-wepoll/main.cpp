@@ -1,32 +1,19 @@
 // ch03-wepoll: five slow requests, one thread, readiness through IOCP; answers in reverse order.
 //
-// The epoll program on Windows, the way wepoll, mio and libuv wait on sockets there. The
-// program opens N TCP connections to the delay server and sends request i with a delay of
-// (N - i) * step milliseconds: the first sent is the slowest. Then it waits for all of them
-// on one thread: for each socket it asks the AFD driver (the kernel driver under Winsock) to
-// report when the socket can be read; the driver answers on an I/O completion port, where
-// GetQueuedCompletionStatusEx sleeps. The answers come back in reverse order, in about the
-// longest delay, not the sum of all.
-//
-// This is readiness on Windows: the port says "this socket can be read now", and we do the
-// reading, with non-blocking recv calls, as ch03-epoll does with read. Compare ch03-iocp,
-// completion on the same OS: there the OS reads into our buffer and says "done, n bytes".
-// Windows does not document the poll request: afd.h declares it and says why we may use it.
-//
-// The story in the book's order: create the queue, connect and send, register interest
-// (find the socket's base handle, send the first poll), wait, read. The rest, the same on
-// every OS (arguments, answer check, summary, timeline), is in arguments_and_report.hpp,
-// which a first reading may skip.
+// The epoll program on Windows, the way wepoll, mio and libuv wait on sockets there: N slow
+// requests, request i asking for a delay of (N - i) * step ms, waited for on one thread. The
+// AFD driver (the kernel driver under Winsock) says when each socket can be read, on an I/O
+// completion port. Readiness, as in ch03-epoll: the port says "this socket can be read now",
+// and we read (ch03-iocp: completion, the OS reads and says "done"). afd.h declares the poll
+// request. In the book's order: create the queue, connect and send, register interest, wait,
+// read; arguments_and_report.hpp holds the rest.
 //
 // Usage:    ch03-wepoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //                       [--timeline]         (--help lists the defaults)
 //           The delay server must be running: ./run-example ch03-wepoll starts one.
-// Platform: Windows; built with MinGW-w64, linking ntdll. On Linux, ./run-example
-//           ch03-wepoll runs it under Wine, which implements the AFD poll request.
+// Platform: Windows (MinGW-w64 links ntdll); on Linux, ./run-example runs it under Wine.
 //
-// What to watch for: request-4 is answered first and request-0 last; the summary line
-// compares the run time with the longest delay. With --timeline, one bar per stream
-// from when its request was sent to when its answer arrived: the bars overlap.
+// What to watch for: request-4 first, request-0 last, in about the longest delay; --timeline.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 #include <ws2tcpip.h>
 
@@ -50,9 +37,7 @@
 const char program_name[] = "ch03-wepoll";  // starts every message
 const char program_purpose[] = "answered through AFD polls, wepoll's way";
 
-// The OS's own message for an error code. Windows keeps the last error per thread: most
-// calls report it through GetLastError, Winsock calls through WSAGetLastError; the codes
-// share one numbering, and FormatMessage knows them all.
+// The OS's own message for a code from GetLastError or WSAGetLastError (one numbering).
 std::string error_message(DWORD error) {
     char text[512];  // the longest system message is far shorter
     DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
@@ -71,19 +56,15 @@ void print_error(std::string_view call, DWORD error) {
                  error_message(error).c_str());
 }
 
-// Every OS call is checked on the next line; a failure prints the OS's own message. The
-// caller passes the error code, so each call site shows where its error comes from.
+// Every OS call is checked on the next line; a failure prints the OS's own message.
 [[noreturn]] void fail(std::string_view call, DWORD error) {
     print_error(call, error);
     std::exit(1);
 }
 
-// ntdll's native calls return an NTSTATUS (negative: an error) instead of setting the last
-// error. RtlNtStatusToDosError maps it to an error code FormatMessage knows; a status with
-// no such code (ERROR_MR_MID_NOT_FOUND) is printed as its number alone.
+// ntdll returns an NTSTATUS (negative: an error): mapped to an error code, or printed as is.
 [[noreturn]] void fail_status(std::string_view call, NTSTATUS status) {
-    const DWORD error = RtlNtStatusToDosError(status);
-    if (error != ERROR_MR_MID_NOT_FOUND) {
+    if (const DWORD error = RtlNtStatusToDosError(status); error != ERROR_MR_MID_NOT_FOUND) {
         fail(call, error);
     }
     std::fprintf(stderr, "%s: %.*s: NTSTATUS 0x%08lX\n", program_name,
@@ -115,49 +96,33 @@ class Handle {
     HANDLE handle_;
 };
 
-// Two handles: the completion port, where the answers arrive and the thread sleeps, and a
-// handle on the AFD driver, which the polls are sent through. wepoll and mio make the same
-// pair (mio shares one AFD handle among up to 32 sockets; here one serves them all).
+// The port, where the thread sleeps, and a handle on the AFD driver for the polls (wepoll's pair).
 struct Queue {
-    Handle port;
-    Handle afd;
+    Handle port, afd;
 };
 
 Queue create_queue() {
-    Handle port(CreateIoCompletionPort(INVALID_HANDLE_VALUE,  // no file yet: make a new port
-                                       nullptr,               // not adding to an existing one
-                                       0,                     // no completion key yet
-                                       1));  // one thread runs completions at a time
-    if (port.get() == nullptr) {             // NULL on failure, not INVALID_HANDLE_VALUE
+    // A new port: no file yet, no completion key; one thread runs completions at a time.
+    Handle port(CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1));
+    if (port.get() == nullptr) {  // NULL on failure, not INVALID_HANDLE_VALUE
         fail("CreateIoCompletionPort", GetLastError());
     }
-    // \Device\Afd opened with no extended attributes is a handle on the driver that is not a
-    // socket: a channel for requests about sockets. The last part of the name is free (wepoll
-    // says "Wepoll", mio "Mio"). CreateFile cannot open a device path like this one: its
-    // native form, NtCreateFile, can.
-    wchar_t name[] = L"\\Device\\Afd\\Ch03Wepoll";
+    // \Device\Afd, no extended attributes: a handle on the driver, not a socket (nor a file).
+    wchar_t name[] = L"\\Device\\Afd\\Ch03Wepoll";  // the last part is free
     UNICODE_STRING unicode_name = {sizeof name - sizeof name[0], sizeof name, name};
     OBJECT_ATTRIBUTES attributes;
     InitializeObjectAttributes(&attributes, &unicode_name, 0, nullptr, nullptr);
     HANDLE afd = nullptr;
     IO_STATUS_BLOCK status_block;
-    const NTSTATUS status = NtCreateFile(&afd, SYNCHRONIZE, &attributes, &status_block, nullptr,
-                                         0,  // no size, no attributes: not a file
-                                         FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                         FILE_OPEN,       // open what exists, never create
-                                         0, nullptr, 0);  // no options, no extended attributes
+    const NTSTATUS status =
+        NtCreateFile(&afd, SYNCHRONIZE, &attributes, &status_block, nullptr, 0,
+                     FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN, 0, nullptr, 0);
     if (status < 0) {
         fail_status("NtCreateFile", status);
     }
     Queue queue{std::move(port), Handle(afd)};
-    // Every poll sent through the AFD handle completes on the port, all with one completion
-    // key (0): what tells the streams apart comes with each poll (start_poll).
-    if (CreateIoCompletionPort(afd, queue.port.get(), 0, 0) == nullptr) {
+    if (CreateIoCompletionPort(afd, queue.port.get(), 0, 0) == nullptr) {  // one key for all
         fail("CreateIoCompletionPort", GetLastError());
-    }
-    // No one waits on the handle itself: spare the kernel signalling it (wepoll and mio do).
-    if (!SetFileCompletionNotificationModes(afd, FILE_SKIP_SET_EVENT_ON_HANDLE)) {
-        fail("SetFileCompletionNotificationModes", GetLastError());
     }
     return queue;
 }
@@ -166,8 +131,7 @@ Queue create_queue() {
 // Connecting and sending
 // ----------------------------------------------------------------------------------------
 
-// Winsock must be started before the first socket call (WSAStartup) and cleaned up after
-// the last socket is closed (WSACleanup): one Winsock object, made first in main.
+// Winsock is started before the first socket call and cleaned up after the last one.
 class Winsock {
   public:
     Winsock() {
@@ -206,21 +170,16 @@ class Socket {
     SOCKET socket_;
 };
 
-// One connection to the delay server: its socket, and what it asked and got (StreamRecord).
-// It also holds what the OS works on while a poll is in progress: the poll info (the request,
-// which the driver overwrites with its answer) and the status block (how the poll ended).
-// Both belong to the OS from NtDeviceIoControlFile until the poll's completion is taken off
-// the port, so they live in the stream, and the stream list never moves its streams once
-// the first poll is sent (see main). The read buffer is ours: we do the reading.
+// One connection: its socket, what it asked and got (StreamRecord), and what the OS owns from
+// NtDeviceIoControlFile until the poll's completion, so it never moves (see main).
 struct Stream : StreamRecord {
     Socket socket;
     SOCKET base_socket = INVALID_SOCKET;  // the socket as the driver knows it (register_interest)
-    AFD_POLL_INFO poll_info = {};         // the poll in progress, or its answer
-    IO_STATUS_BLOCK status_block = {};    // how the poll ended, once it has
+    AFD_POLL_INFO poll_info = {};       // the request, which the driver overwrites with its answer
+    IO_STATUS_BLOCK status_block = {};  // how the poll ended, once it has
 };
 
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to
-// (localhost may be ::1 first and 127.0.0.1 second).
+// Connects a blocking TCP socket to host:port, trying each address the name resolves to.
 Socket connect_to(const Arguments& arguments) {
     addrinfo hints = {};
     hints.ai_family = AF_UNSPEC;
@@ -235,12 +194,9 @@ Socket connect_to(const Arguments& arguments) {
     }
     int last_error = 0;
     for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        // No WSA_FLAG_OVERLAPPED: no operation on the socket itself is overlapped (the polls
-        // are requests on the AFD handle). Connecting and sending stay blocking calls.
+        // No WSA_FLAG_OVERLAPPED: nothing overlapped is done on the socket itself.
         Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
-                                 nullptr,  // no protocol info: the three values above say it
-                                 0,        // no socket group
-                                 WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
+                                 nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
         if (socket.get() == INVALID_SOCKET) {
             fail("WSASocketW", WSAGetLastError());
         }
@@ -261,8 +217,7 @@ Socket connect_to(const Arguments& arguments) {
     std::exit(1);
 }
 
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
+// GET /5000/request-0 asks the delay server to answer "request-0" after 5000 ms.
 std::string build_request(std::string_view path) {
     return "GET " + std::string(path) +
            " HTTP/1.1\r\n"
@@ -271,8 +226,7 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send, as in ch03-epoll: the socket becomes non-blocking after it (in main).
-// Windows has no SIGPIPE and no EINTR to guard against.
+// A blocking send (non-blocking mode comes after it, in main); no SIGPIPE, no EINTR here.
 void send_all(SOCKET socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
@@ -287,42 +241,22 @@ void send_all(SOCKET socket, std::string_view bytes) {
 // Registering interest
 // ----------------------------------------------------------------------------------------
 
-// Sends one poll for the stream's socket: "report on the port when it can be read". Each
-// poll reports once, like EPOLLONESHOT: the wait loop sends the next after reading. The call
-// returns STATUS_PENDING (not an error: the poll waits in the driver), or STATUS_SUCCESS if
-// the socket was ready already; a completion is queued either way, so the wait loop handles
-// every answer, once.
-void start_poll(const Queue& queue, Stream& stream) {
-    stream.poll_info = {};  // The driver wrote its last answer here: start afresh.
-    stream.poll_info.Timeout.QuadPart = INT64_MAX;  // no time limit: the wait loop has one
-    stream.poll_info.NumberOfHandles = 1;           // Exclusive stays FALSE
+// Asks the driver to report on the port when the socket can be read: once, like EPOLLONESHOT,
+// at once (STATUS_SUCCESS) or later (STATUS_PENDING); the wait loop asks again after reading.
+void register_interest(const Queue& queue, Stream& stream) {
+    // No time limit (the wait loop has one), one socket, not exclusive; data, close or reset.
+    stream.poll_info = {{.QuadPart = INT64_MAX}, 1, FALSE, {}};
     stream.poll_info.Handles[0] = {reinterpret_cast<HANDLE>(stream.base_socket),
                                    AFD_POLL_RECEIVE | AFD_POLL_DISCONNECT | AFD_POLL_ABORT, 0};
-    // The token is the ApcContext, which the port hands back as the entry's lpOverlapped:
-    // the stream's address. Never null: for a null ApcContext no completion is queued at
-    // all (Windows' rule; Wine keeps it in server/async.c).
+    // No event or APC: the port reports. The token is the ApcContext, handed back as the entry's
+    // lpOverlapped: the stream's address (never null, or no completion is queued: Wine's
+    // server/async.c). The poll info is both the request and where the answer goes.
     const NTSTATUS status = NtDeviceIoControlFile(
-        queue.afd.get(), nullptr, nullptr,  // no event, no APC routine: the port reports
-        &stream, &stream.status_block, IOCTL_AFD_POLL, &stream.poll_info,
-        sizeof stream.poll_info,                      // the request, and where the driver
-        &stream.poll_info, sizeof stream.poll_info);  // writes its answer
+        queue.afd.get(), nullptr, nullptr, &stream, &stream.status_block, IOCTL_AFD_POLL,
+        &stream.poll_info, sizeof stream.poll_info, &stream.poll_info, sizeof stream.poll_info);
     if (status < 0) {
         fail_status("NtDeviceIoControlFile", status);
     }
-}
-
-// Asks the driver to report on the port when the stream's socket can be read. The driver
-// knows a socket by its base handle, the socket of the provider at the bottom of Winsock's
-// stack; a layered service provider (a firewall's, say) may have handed us one of its own
-// on top. SIO_BASE_HANDLE asks for the one below, as wepoll, mio and libuv do.
-void register_interest(const Queue& queue, Stream& stream) {
-    DWORD size = 0;
-    if (WSAIoctl(stream.socket.get(), SIO_BASE_HANDLE, nullptr, 0,       // nothing in
-                 &stream.base_socket, sizeof stream.base_socket, &size,  // the base socket out
-                 nullptr, nullptr) == SOCKET_ERROR) {  // a blocking call: no OVERLAPPED
-        fail("WSAIoctl", WSAGetLastError());
-    }
-    start_poll(queue, stream);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -346,9 +280,8 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
                          finished_streams, streams.size());
             std::exit(1);
         }
-        // Sleeps until at least one poll has been answered, or the time is up. Not alertable
-        // (FALSE): nothing but a completion or the timeout ends the wait, so there is no
-        // counterpart of epoll_wait's EINTR to retry.
+        // Sleeps until a poll has been answered, or the time is up. Not alertable (FALSE):
+        // nothing else ends the wait, so there is no counterpart of epoll_wait's EINTR.
         ULONG ready = 0;
         const BOOL dequeued = GetQueuedCompletionStatusEx(
             queue.port.get(), events, max_events_per_wait, &ready, static_cast<DWORD>(left), FALSE);
@@ -359,22 +292,18 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
             fail("GetQueuedCompletionStatusEx", GetLastError());
         }
         for (ULONG i = 0; i < ready; ++i) {
-            // The token the poll was sent with (start_poll), and the stream's index from it.
-            Stream& stream = *reinterpret_cast<Stream*>(events[i].lpOverlapped);
+            Stream& stream = *reinterpret_cast<Stream*>(events[i].lpOverlapped);  // the token
             const auto token = static_cast<std::size_t>(&stream - streams.data());
-            // The poll info and status block are ours again. The poll itself can fail:
             if (stream.status_block.Status < 0) {
                 fail_status("IOCTL_AFD_POLL", stream.status_block.Status);
             }
-            // Unlike epoll, no poll answers for a stream already read to end of file: none
-            // is sent after end of file, and each is answered exactly once.
-            if (read_stream(stream)) {
+            if (read_stream(stream)) {  // No poll after end of file: no spurious wakeups.
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
                 print_response(token, stream);
             } else {
-                start_poll(queue, stream);  // Each poll reports once: ask again.
+                register_interest(queue, stream);  // Each poll reports once: ask again.
             }
         }
     }
@@ -387,15 +316,11 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
 // One page: a whole answer of the delay server fits, and we read until WSAEWOULDBLOCK anyway.
 constexpr std::size_t read_buffer_size = 4096;
 
-// Reads everything the stream has for us. The poll answered because a read will not block:
-// there is data (AFD_POLL_RECEIVE) or end of file (AFD_POLL_DISCONNECT), or the connection
-// was reset (AFD_POLL_ABORT). Each poll reports once, like edge-triggered epoll, so we read
-// until WSAEWOULDBLOCK ("nothing more for now"), or the rest would never be reported.
-// Returns true when the stream reached end of file just now.
+// Reads all there is, until WSAEWOULDBLOCK: the poll reported once, and would not report the
+// rest. Returns true when the stream reached end of file just now.
 bool read_stream(Stream& stream) {
-    // A reset is the poll's answer itself, with no error code (Wine's AFD tests show the
-    // same on Windows). Windows' recv would then fail with WSAECONNRESET, but under Wine 8
-    // it returns 0, end of file, as if the server had closed: so the event is the error.
+    // A reset is in the answer, with no status (so on Windows too, Wine's tests show); recv
+    // would fail with WSAECONNRESET on Windows but under Wine 8 returns 0, end of file.
     if ((stream.poll_info.Handles[0].Events & AFD_POLL_ABORT) != 0) {
         fail("AFD_POLL_ABORT", WSAECONNRESET);
     }
@@ -427,8 +352,7 @@ void print_response(std::size_t token, const Stream& stream) {
 // ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
-    // text mode would turn into "\r\r\n". Now the output is ch03-epoll's, byte for byte.
+    // Binary mode: text mode would turn the answers' "\r\n" into "\r\r\n".
     if (_setmode(_fileno(stdout), _O_BINARY) == -1) {
         std::perror("ch03-wepoll: _setmode");  // a C runtime call: errno, not GetLastError
         return 1;
@@ -438,9 +362,7 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const Queue queue = create_queue();
 
-    // From its first poll on, the OS holds pointers into each stream (its poll info and
-    // status block), so the stream list must never move them: room for all the streams is
-    // reserved here, before the first poll, and push_back within that room moves none.
+    // The OS holds pointers into each stream from its first poll on: reserved, none moves.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
     std::printf("Sending %d requests to %s:%s, each on its own connection:\n", arguments.requests,
@@ -451,17 +373,20 @@ int main(int argc, char** argv) {
         stream.request_path = "/" + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
-        // Non-blocking from here on: a recv with nothing to read fails with WSAEWOULDBLOCK
-        // instead of putting the thread to sleep, so one stream can never block the others.
-        u_long non_blocking = 1;
+        u_long non_blocking = 1;  // a recv with nothing to read fails with WSAEWOULDBLOCK
         if (ioctlsocket(stream.socket.get(), FIONBIO, &non_blocking) == SOCKET_ERROR) {
             fail("ioctlsocket", WSAGetLastError());
         }
-        // The first poll is sent where the stream will stay: in the list (epoll registered
-        // first and moved after; here the OS would write into the moved-from stream).
+        // The driver knows a socket by its base handle: a layered service provider (a
+        // firewall's, say) may have handed us its own on top. wepoll, mio and libuv ask too.
+        DWORD size = 0;
+        if (WSAIoctl(stream.socket.get(), SIO_BASE_HANDLE, nullptr, 0, &stream.base_socket,
+                     sizeof stream.base_socket, &size, nullptr, nullptr) == SOCKET_ERROR) {
+            fail("WSAIoctl", WSAGetLastError());
+        }
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
-        register_interest(queue, streams.back());
+        register_interest(queue, streams.back());  // where the stream will stay (see above)
     }
     std::printf("Waiting for the answers on one thread...\n\n");
     std::fflush(stdout);

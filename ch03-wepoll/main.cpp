@@ -13,7 +13,7 @@
 //           The delay server must be running: ./run-example ch03-wepoll starts one.
 // Platform: Windows (MinGW-w64 links ntdll); on Linux, ./run-example runs it under Wine.
 //
-// What to watch for: request-4 first, request-0 last, in about the longest delay; --timeline.
+// What to watch for: request-4 first and request-0 last, all in about the longest delay.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 #include <ws2tcpip.h>
 
@@ -107,7 +107,7 @@ Queue create_queue() {
     if (port.get() == nullptr) {  // NULL on failure, not INVALID_HANDLE_VALUE
         fail("CreateIoCompletionPort", GetLastError());
     }
-    // \Device\Afd, no extended attributes: a handle on the driver, not a socket (nor a file).
+    // Opening \Device\Afd with no extended attributes gives a handle on the driver, not a socket.
     wchar_t name[] = L"\\Device\\Afd\\Ch03Wepoll";  // the last part is free
     UNICODE_STRING unicode_name = {sizeof name - sizeof name[0], sizeof name, name};
     OBJECT_ATTRIBUTES attributes;
@@ -174,7 +174,7 @@ class Socket {
 // NtDeviceIoControlFile until the poll's completion, so it never moves (see main).
 struct Stream : StreamRecord {
     Socket socket;
-    SOCKET base_socket = INVALID_SOCKET;  // the socket as the driver knows it (register_interest)
+    SOCKET base_socket = INVALID_SOCKET;  // the socket as the driver knows it (see main)
     AFD_POLL_INFO poll_info = {};       // the request, which the driver overwrites with its answer
     IO_STATUS_BLOCK status_block = {};  // how the poll ended, once it has
 };

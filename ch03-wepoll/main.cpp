@@ -241,8 +241,8 @@ void send_all(SOCKET socket, std::string_view bytes) {
 // Registering interest
 // ----------------------------------------------------------------------------------------
 
-// Asks the driver to report on the port when the socket can be read: once, like EPOLLONESHOT,
-// at once (STATUS_SUCCESS) or later (STATUS_PENDING); the wait loop asks again after reading.
+// Asks the driver to report on the port when the socket can be read: once (EPOLLONESHOT without
+// EPOLLET), at once or later (STATUS_SUCCESS, STATUS_PENDING); the wait loop asks again.
 void register_interest(const Queue& queue, Stream& stream) {
     // No time limit (the wait loop has one), one socket, not exclusive; data, close or reset.
     stream.poll_info = {{.QuadPart = INT64_MAX}, 1, FALSE, {}};
@@ -316,8 +316,8 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
 // One page: a whole answer of the delay server fits, and we read until WSAEWOULDBLOCK anyway.
 constexpr std::size_t read_buffer_size = 4096;
 
-// Reads all there is, until WSAEWOULDBLOCK: the poll reported once, and would not report the
-// rest. Returns true when the stream reached end of file just now.
+// Reads until WSAEWOULDBLOCK; true when the stream reached end of file just now. A poll reports
+// the state (while bytes wait, the next answers at once): reading them all saves polls.
 bool read_stream(Stream& stream) {
     // A reset is in the answer, with no status (so on Windows too, Wine's tests show); recv
     // would fail with WSAECONNRESET on Windows but under Wine 8 returns 0, end of file.

@@ -49,7 +49,7 @@ constexpr ULONG AFD_POLL_CONNECT_FAIL = 0x0100;       // a connect failed (POLLE
 struct AFD_POLL_HANDLE_INFO {
     HANDLE Handle;    // the base socket, as a handle
     ULONG Events;     // in: the AFD_POLL_* bits asked for; out: those that happened
-    NTSTATUS Status;  // out: the socket's status, e.g. STATUS_CONNECTION_RESET
+    NTSTATUS Status;  // out: a status for this socket (Wine's tests see 0, even after a reset)
 };
 
 // The whole request: it is both the input and the output buffer of NtDeviceIoControlFile,

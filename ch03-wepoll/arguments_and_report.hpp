@@ -4,9 +4,9 @@
 // It holds the command line (the arguments, --help and the usage error), the record each
 // stream keeps whatever the OS (what it asked, what it received, and when), the check that
 // an answer is a complete 200 OK, the summary line and the --timeline drawing. None of it
-// calls the OS, so this file is byte for byte the same in ch03-epoll, ch03-kqueue and
-// ch03-iocp (the event-queues-structure test compares the copies): a fix is made in one and
-// copied to the others. Each folder keeps its own copy so that it still builds on its own.
+// calls the OS, so this file is byte for byte the same in every event-queue folder (the
+// event-queues-structure test compares the copies): a fix is made in one and copied to the
+// others. Each folder keeps its own copy so that it still builds on its own.
 //
 // main.cpp defines program_name and program_purpose (below) and includes this file first.
 #pragma once
@@ -142,7 +142,8 @@ inline Arguments parse_arguments(int argc, char** argv) {
 // ----------------------------------------------------------------------------------------
 
 // What every example keeps about one stream, whatever its OS: each main.cpp's Stream is a
-// StreamRecord plus what the OS needs (a socket; for IOCP also the buffer the OS fills).
+// StreamRecord plus what the OS needs (a socket; where the OS does the reading, IOCP and
+// io_uring, also the buffer it fills).
 struct StreamRecord {
     std::string request_path;            // "/5000/request-0"
     std::string received;                // every byte the server sent, as it came

@@ -8,7 +8,7 @@
 // in how they wait. A connection that is not yet established is reported writable when
 // the handshake is done; then the request is sent.
 //
-// Usage:    bench-scale-epoll HOST:PORT [--requests N] [--delay-ms MS]
+// Usage:    bench-scale-epoll [--address HOST:PORT] [--requests N] [--delay-ms MS]
 //           (bench-suite runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (epoll).
 //

@@ -137,6 +137,7 @@ class Client {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-asio";
+    scale::program_way = "one thread in Asio's io_context";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<scale::Outcome> outcomes(static_cast<std::size_t>(options.requests));

@@ -50,8 +50,10 @@ using Clock = std::chrono::steady_clock;
 // Reporting errors
 // --------------------------------------------------------------------------------------------
 
-// The program's name for messages; each client sets it first thing in main.
+// The program's name for messages, and how it waits, for its usage; each client sets
+// both first thing in main.
 inline const char* program_name = "bench-scale";
+inline const char* program_way = "";
 
 // An OS call that must not fail (creating the event queue, raising a limit) ends the
 // program with the OS's own message. A call that fails for one request only (connect,
@@ -62,18 +64,22 @@ inline const char* program_name = "bench-scale";
     std::exit(1);
 }
 
-// The workspace's convention: --help (or -h) prints this to standard output and exits 0;
-// a bad option prints what was wrong, then this, to standard error and exits 2.
-inline void print_usage(std::FILE* stream) {
-    std::fprintf(stream,
+// The workspace's convention, as in the examples: --help (or -h) prints this to standard
+// output and exits 0; a bad option prints what was wrong, then this, to standard error and
+// exits 2.
+inline void print_usage(std::FILE* to) {
+    std::fprintf(to,
                  "usage: %s [--address HOST:PORT] [--requests N] [--delay-ms MS]\n"
-                 "  --address   the delay server; HOST is an IPv4 address (127.0.0.1:8080)\n"
-                 "  --requests  how many requests, all sent at once, each on its own "
-                 "connection (100)\n"
-                 "  --delay-ms  how long the server delays every answer (1000): the same for "
-                 "all,\n"
-                 "              where the examples' --step gives each request its own delay\n",
-                 program_name);
+                 "N delayed requests to the delay server at once, waited for by %s.\n"
+                 "  --address HOST:PORT  the delay server; HOST is an IPv4 address (default\n"
+                 "                       127.0.0.1:8080)\n"
+                 "  --requests N         how many, each on its own connection, 1 to 1000000\n"
+                 "                       (default 100)\n"
+                 "  --delay-ms MS        the delay every request asks for, 0 to 600000 (default\n"
+                 "                       1000): the same for all, where the examples' --step\n"
+                 "                       gives each request its own\n"
+                 "  --help               this text\n",
+                 program_name, program_way);
 }
 
 [[noreturn]] inline void usage_error(const std::string& message) {
@@ -136,8 +142,6 @@ inline Options parse_options(int argc, char** argv) {
     for (int index = 1; index < argc; ++index) {
         const std::string_view flag = argv[index];
         if (flag == "--help" || flag == "-h") {
-            std::printf("%s: N requests at once to the delay server; prints what it measured\n",
-                        program_name);
             print_usage(stdout);
             std::exit(0);
         }

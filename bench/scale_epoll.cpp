@@ -98,6 +98,7 @@ void read_answer(Stream& stream, scale::Outcome& outcome, int index) {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-epoll";
+    scale::program_way = "one thread on raw epoll";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<Stream> streams(static_cast<std::size_t>(options.requests));

@@ -137,6 +137,7 @@ void on_deadline(uv_timer_t* timer) {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-libuv";
+    scale::program_way = "one thread in libuv's loop";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<scale::Outcome> outcomes(static_cast<std::size_t>(options.requests));

@@ -121,6 +121,7 @@ void* serve_one_request(void* argument) {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-threads";
+    scale::program_way = "a thread each";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     const auto count = static_cast<std::size_t>(options.requests);

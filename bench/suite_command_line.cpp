@@ -21,6 +21,7 @@ const char* const usage =
     "                   --output FILE.md [--chart FILE.svg --chart-script FILE.gp]\n"
     "                   [--note TEXT] [--delay-ms MS] [--sizes N,N,...] [--runs R]\n"
     "                   [--runs-large R] [--thread-runs R] [--smoke]\n"
+    "Runs every measurement of bench/ and writes the page from its template.\n"
     "  --programs      the folder holding the bench-* programs (build/bench/bench)\n"
     "  --delayserver   the delay server program (build/bench/delayserver/delayserver)\n"
     "  --template      the page's prose, with places for the figures (bench/benchmarks.md.in)\n"
@@ -33,7 +34,8 @@ const char* const usage =
     "  --thread-runs   runs of each thread measurement (5); the system call benchmarks get\n"
     "                  twice as many short repetitions, less one (9)\n"
     "  --smoke         a check that everything runs, in seconds: N = 5 and 50, a 200 ms\n"
-    "                  delay, one run each, small counts; exits 1 if anything failed\n";
+    "                  delay, one run each, small counts; exits 1 if anything failed\n"
+    "  --help          this text\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
     std::fprintf(stderr, "bench-suite: %s\n%s", message.c_str(), usage);
@@ -58,8 +60,6 @@ Options parse_options(int argc, char** argv) {
     for (int index = 1; index < argc; ++index) {
         const std::string_view flag = argv[index];
         if (flag == "--help" || flag == "-h") {
-            std::fputs("bench-suite: runs every measurement of bench/ and writes the page\n",
-                       stdout);
             std::fputs(usage, stdout);
             std::exit(0);
         }

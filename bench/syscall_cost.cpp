@@ -111,7 +111,8 @@ namespace {
 
 const char* const usage =
     "usage: bench-syscall-cost [--benchmark_OPTION=VALUE ...]\n"
-    "  one write(2) of one byte to /dev/null three ways; Google Benchmark's options:\n";
+    "One write(2) of one byte to /dev/null, three ways, timed by Google Benchmark.\n"
+    "  --help  this text, then Google Benchmark's options\n";
 
 void print_usage() {
     std::fputs(usage, stdout);
@@ -124,7 +125,6 @@ int main(int argc, char** argv) {
     for (int index = 1; index < argc; ++index) {
         const std::string_view argument = argv[index];
         if (argument == "--help" || argument == "-h") {
-            std::puts("bench-syscall-cost: what one system call costs, three ways");
             print_usage();
             return 0;
         }
@@ -133,7 +133,6 @@ int main(int argc, char** argv) {
     if (argc > 1) {
         std::fprintf(stderr, "bench-syscall-cost: unknown option or bad value '%s'\n%s", argv[1],
                      usage);
-        std::fputs("  (bench-syscall-cost --help lists them)\n", stderr);
         return 2;
     }
     benchmark::RunSpecifiedBenchmarks();

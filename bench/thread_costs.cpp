@@ -63,9 +63,13 @@ const char* const usage =
     "usage: bench-thread-costs spawn [--count N]\n"
     "       bench-thread-costs idle [--threads N] [--stack-kib K]\n"
     "       bench-thread-costs switch pipe|futex [--round-trips N]\n"
-    "  spawn   start and join N threads one after another (2000); the median\n"
-    "  idle    park N threads (1000) with K KiB stacks (0: the default size); per thread\n"
-    "  switch  hand a token back and forth N times (50000) between two threads on one CPU\n";
+    "What an OS thread costs: to start, to keep parked, to switch to.\n"
+    "  spawn   start and join N threads one after another (default 2000); the median\n"
+    "  idle    park N threads (default 1000) with K KiB stacks (default 0: the default\n"
+    "          size); the memory each holds\n"
+    "  switch  hand a token back and forth N times (default 50000) between two threads\n"
+    "          on one CPU, through a pipe or a futex; the time per switch\n"
+    "  --help  this text\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
     std::fprintf(stderr, "bench-thread-costs: %s\n%s", message.c_str(), usage);
@@ -352,9 +356,7 @@ int main(int argc, char** argv) {
     for (int index = 1; index < argc; ++index) {
         const std::string_view argument = argv[index];
         if (argument == "--help" || argument == "-h") {
-            std::printf(
-                "bench-thread-costs: what an OS thread costs to start, to keep, to switch to\n%s",
-                usage);
+            std::fputs(usage, stdout);
             return 0;
         }
     }

@@ -7,7 +7,7 @@
 // for timers and an eventfd to wake it); the scale test measures what the library's
 // comfort costs, in time and memory, next to the raw loop.
 //
-// Usage:    bench-scale-asio HOST:PORT [--requests N] [--delay-ms MS]
+// Usage:    bench-scale-asio [--address HOST:PORT] [--requests N] [--delay-ms MS]
 // Platform: Linux (scale_client.h reads /proc for the peak memory); Asio itself is
 // portable, and so is this file's use of it.
 //
@@ -137,6 +137,7 @@ class Client {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-asio";
+    scale::program_way = "one thread in Asio's io_context";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<scale::Outcome> outcomes(static_cast<std::size_t>(options.requests));

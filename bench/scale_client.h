@@ -50,8 +50,10 @@ using Clock = std::chrono::steady_clock;
 // Reporting errors
 // --------------------------------------------------------------------------------------------
 
-// The program's name for messages; each client sets it first thing in main.
+// The program's name for messages, and how it waits, for its usage; each client sets
+// both first thing in main.
 inline const char* program_name = "bench-scale";
+inline const char* program_way = "";
 
 // An OS call that must not fail (creating the event queue, raising a limit) ends the
 // program with the OS's own message. A call that fails for one request only (connect,
@@ -62,13 +64,27 @@ inline const char* program_name = "bench-scale";
     std::exit(1);
 }
 
+// The workspace's convention, as in the examples: --help (or -h) prints this to standard
+// output and exits 0; a bad option prints what was wrong, then this, to standard error and
+// exits 2.
+inline void print_usage(std::FILE* to) {
+    std::fprintf(to,
+                 "usage: %s [--address HOST:PORT] [--requests N] [--delay-ms MS]\n"
+                 "N delayed requests to the delay server at once, waited for by %s.\n"
+                 "  --address HOST:PORT  the delay server; HOST is an IPv4 address (default\n"
+                 "                       127.0.0.1:8080)\n"
+                 "  --requests N         how many, each on its own connection, 1 to 1000000\n"
+                 "                       (default 100)\n"
+                 "  --delay-ms MS        the delay every request asks for, 0 to 600000 (default\n"
+                 "                       1000): the same for all, where the examples' --step\n"
+                 "                       gives each request its own\n"
+                 "  --help               this text\n",
+                 program_name, program_way);
+}
+
 [[noreturn]] inline void usage_error(const std::string& message) {
-    std::fprintf(stderr,
-                 "%s: %s\n"
-                 "usage: %s HOST:PORT [--requests N] [--delay-ms MS]\n"
-                 "  HOST is an IPv4 address (the delay server's); defaults: 100 requests, "
-                 "1000 ms\n",
-                 program_name, message.c_str(), program_name);
+    std::fprintf(stderr, "%s: %s\n", program_name, message.c_str());
+    print_usage(stderr);
     std::exit(2);
 }
 
@@ -104,15 +120,11 @@ inline int parse_number(std::string_view text, std::string_view what, int lowest
     return value;
 }
 
-inline Options parse_options(int argc, char** argv) {
-    if (argc < 2 || std::string_view(argv[1]).starts_with("-")) {
-        usage_error("the first argument is the delay server's HOST:PORT");
-    }
-    Options options;
-    const std::string_view address = argv[1];
+// HOST:PORT into the address connect() takes.
+inline void set_address(Options& options, std::string_view address) {
     const std::size_t colon = address.rfind(':');
     if (colon == std::string_view::npos) {
-        usage_error(quoted(address) + " is not HOST:PORT");
+        usage_error("--address needs HOST:PORT, not " + quoted(address));
     }
     options.host = address.substr(0, colon);
     options.port =
@@ -122,18 +134,30 @@ inline Options parse_options(int argc, char** argv) {
     if (inet_pton(AF_INET, options.host.c_str(), &options.address.sin_addr) != 1) {
         usage_error(quoted(options.host) + " is not an IPv4 address");
     }
-    for (int index = 2; index < argc; ++index) {
+}
+
+inline Options parse_options(int argc, char** argv) {
+    Options options;
+    set_address(options, "127.0.0.1:8080");
+    for (int index = 1; index < argc; ++index) {
         const std::string_view flag = argv[index];
+        if (flag == "--help" || flag == "-h") {
+            print_usage(stdout);
+            std::exit(0);
+        }
+        if (flag != "--address" && flag != "--requests" && flag != "--delay-ms") {
+            usage_error("unknown option " + quoted(flag));
+        }
         if (index + 1 >= argc) {
-            usage_error("unknown option or missing value: " + quoted(flag));
+            usage_error(std::string(flag) + " needs a value");
         }
         const std::string_view value = argv[++index];
-        if (flag == "--requests") {
+        if (flag == "--address") {
+            set_address(options, value);
+        } else if (flag == "--requests") {
             options.requests = parse_number(value, flag, 1, 1000000);
-        } else if (flag == "--delay-ms") {
-            options.delay_ms = parse_number(value, flag, 0, 600000);
         } else {
-            usage_error("unknown option " + quoted(flag));
+            options.delay_ms = parse_number(value, flag, 0, 600000);
         }
     }
     return options;

@@ -8,7 +8,7 @@
 // in how they wait. A connection that is not yet established is reported writable when
 // the handshake is done; then the request is sent.
 //
-// Usage:    bench-scale-epoll HOST:PORT [--requests N] [--delay-ms MS]
+// Usage:    bench-scale-epoll [--address HOST:PORT] [--requests N] [--delay-ms MS]
 //           (bench-suite runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (epoll).
 //
@@ -98,6 +98,7 @@ void read_answer(Stream& stream, scale::Outcome& outcome, int index) {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-epoll";
+    scale::program_way = "one thread on raw epoll";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<Stream> streams(static_cast<std::size_t>(options.requests));

@@ -6,7 +6,7 @@
 // Linux the loop is an epoll instance (src/unix/linux.c in libuv's sources); on macOS and
 // the BSDs a kqueue, on Windows an IOCP.
 //
-// Usage:    bench-scale-libuv HOST:PORT [--requests N] [--delay-ms MS]
+// Usage:    bench-scale-libuv [--address HOST:PORT] [--requests N] [--delay-ms MS]
 // Platform: Linux (scale_client.h reads /proc for the peak memory); libuv itself is
 // portable, and so is this file's use of it.
 //
@@ -137,6 +137,7 @@ void on_deadline(uv_timer_t* timer) {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-libuv";
+    scale::program_way = "one thread in libuv's loop";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<scale::Outcome> outcomes(static_cast<std::size_t>(options.requests));

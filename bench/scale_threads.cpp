@@ -12,7 +12,7 @@
 // work below needs less than 16 KiB of it. std::thread has no way to ask for a stack
 // size, so this file uses pthreads directly.
 //
-// Usage:    bench-scale-threads HOST:PORT [--requests N] [--delay-ms MS]
+// Usage:    bench-scale-threads [--address HOST:PORT] [--requests N] [--delay-ms MS]
 // Platform: Linux (scale_client.h reads /proc for the peak memory).
 //
 // What to watch for: a thread that cannot be created (pthread_create: Resource temporarily
@@ -121,6 +121,7 @@ void* serve_one_request(void* argument) {
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-threads";
+    scale::program_way = "a thread each";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     const auto count = static_cast<std::size_t>(options.requests);

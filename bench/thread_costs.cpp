@@ -57,13 +57,22 @@ using Clock = std::chrono::steady_clock;
     std::exit(1);
 }
 
+// The workspace's convention: --help (or -h) prints this to standard output and exits 0;
+// a bad option prints what was wrong, then this, to standard error and exits 2.
+const char* const usage =
+    "usage: bench-thread-costs spawn [--count N]\n"
+    "       bench-thread-costs idle [--threads N] [--stack-kib K]\n"
+    "       bench-thread-costs switch pipe|futex [--round-trips N]\n"
+    "What an OS thread costs: to start, to keep parked, to switch to.\n"
+    "  spawn   start and join N threads one after another (default 2000); the median\n"
+    "  idle    park N threads (default 1000) with K KiB stacks (default 0: the default\n"
+    "          size); the memory each holds\n"
+    "  switch  hand a token back and forth N times (default 50000) between two threads\n"
+    "          on one CPU, through a pipe or a futex; the time per switch\n"
+    "  --help  this text\n";
+
 [[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr,
-                 "bench-thread-costs: %s\n"
-                 "usage: bench-thread-costs spawn [--count N]\n"
-                 "       bench-thread-costs idle [--threads N] [--stack-kib K]\n"
-                 "       bench-thread-costs switch pipe|futex [--round-trips N]\n",
-                 message.c_str());
+    std::fprintf(stderr, "bench-thread-costs: %s\n%s", message.c_str(), usage);
     std::exit(2);
 }
 
@@ -344,6 +353,13 @@ void measure_switch(std::string_view mechanism, int round_trips) {
 // ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
+    for (int index = 1; index < argc; ++index) {
+        const std::string_view argument = argv[index];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+    }
     if (argc < 2) {
         usage_error("which measurement? spawn, idle or switch");
     }
@@ -364,17 +380,21 @@ int main(int argc, char** argv) {
     int stack_kib = 0;
     for (int index = next; index < argc; index += 2) {
         const std::string_view flag = argv[index];
+        const bool counts = (what == "spawn" && flag == "--count") ||
+                            (what == "idle" && flag == "--threads") ||
+                            (what == "switch" && flag == "--round-trips");
+        const bool stack = what == "idle" && flag == "--stack-kib";
+        if (!counts && !stack) {
+            usage_error("unknown option '" + std::string(flag) + "' for " + std::string(what));
+        }
         if (index + 1 >= argc) {
-            usage_error("unknown option or missing value: '" + std::string(flag) + "'");
+            usage_error(std::string(flag) + " needs a value");
         }
         const std::string_view value = argv[index + 1];
-        if ((what == "spawn" && flag == "--count") || (what == "idle" && flag == "--threads") ||
-            (what == "switch" && flag == "--round-trips")) {
+        if (counts) {
             count = parse_number(value, flag, 1, 10000000);
-        } else if (what == "idle" && flag == "--stack-kib") {
-            stack_kib = parse_number(value, flag, 0, 1048576);
         } else {
-            usage_error("unknown option '" + std::string(flag) + "' for " + std::string(what));
+            stack_kib = parse_number(value, flag, 0, 1048576);
         }
     }
     if (what == "spawn") {

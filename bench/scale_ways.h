@@ -1,0 +1,35 @@
+// bench/scale_ways.h: the ways of waiting that the scale test compares, one row each.
+//
+// A new way is one more client program (scale_NAME.cpp, sharing scale_client.h), its
+// add_executable lines in bench/CMakeLists.txt, and one row here. The suite then runs it
+// in every round, puts it in the scale table, the "where the time goes" table, the memory
+// per request and the chart, and lists it under "How the numbers are made". For each way
+// the template can also name its figures at the largest N (see section_scale.cpp), e.g.
+// {{scale.epoll.wall}}, to say something about it in words.
+//
+// Part of bench-suite (see suite.h). Platform: Linux.
+#pragma once
+
+#include <vector>
+
+#include "suite.h"
+
+namespace suite {
+
+// In the order of the tables and the chart. A way whose program was not built (its
+// library missing) is skipped, and the page says so.
+inline const std::vector<Way> scale_ways = {
+    // key      program                label
+    {"threads", "bench-scale-threads", "thread per request",
+     "[scale_threads.cpp](../bench/scale_threads.cpp) (blocking sockets, one pthread per "
+     "request)"},
+    {"epoll", "bench-scale-epoll", "raw epoll",
+     "[scale_epoll.cpp](../bench/scale_epoll.cpp) (non-blocking sockets, one edge-triggered "
+     "epoll loop, as in ch03-epoll)"},
+    {"asio", "bench-scale-asio", "Asio",
+     "[scale_asio.cpp](../bench/scale_asio.cpp) (standalone Asio, one io_context)"},
+    {"libuv", "bench-scale-libuv", "libuv",
+     "[scale_libuv.cpp](../bench/scale_libuv.cpp) (one uv_loop)"},
+};
+
+}  // namespace suite

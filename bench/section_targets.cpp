@@ -1,0 +1,124 @@
+// bench/section_targets.cpp: the page's table of targets, what the project set out to show,
+// each met or missed by this run's medians. The targets' words, and what the page says
+// when one is missed, are in the template; this file decides which, and gives the numbers.
+//
+// At N = 10,000 (the targets' N; not measured if --sizes leaves it out):
+//   raw epoll's wall time within 1.2x of the delay, zero failures
+//     target.epoll_scale.met, .slow, .failures, .measured (choices);
+//     target.epoll_scale.wall, .failed, .sent_ms, .slowest_ms (figures)
+//   raw epoll's peak memory at most 1/10 of thread per request's
+//     target.memory.met, .threads_failed, .measured; target.memory.epoll_mib,
+//     .threads_mib, .ratio
+// At every N, for every way that is not raw epoll or thread per request (the libraries
+// built on epoll: asio, libuv), raw epoll's wall time within 10% of it, and its peak
+// memory not above it:
+//   target.KEY.measured, .wall_met, .memory_met; target.KEY.wall_values, .wall_misses,
+//   .memory_values, .memory_misses (lists, one item per N)
+// The raw system call and libc's write within 10% of each other: target.syscall.met.
+//
+// Part of bench-suite (see suite.h). Platform: Linux.
+#include "scale_ways.h"
+#include "suite.h"
+
+namespace suite {
+
+namespace {
+
+constexpr int targets_n = 10000;
+
+void fill_epoll_at_scale(const ScaleResults& scale, Figures& figures) {
+    const bool measured = scale.has("epoll", targets_n);
+    figures.choices["target.epoll_scale.measured"] = measured;
+    if (!measured) {
+        return;
+    }
+    const Summary wall = scale.summary("epoll", targets_n, &ScaleRun::wall_ratio);
+    const long failed = scale.failed("epoll", targets_n);
+    figures.text["target.epoll_scale.wall"] =
+        format("%.2fx (%.2f–%.2f)", wall.median, wall.min, wall.max);
+    figures.text["target.epoll_scale.failed"] = with_commas(failed);
+    figures.text["target.epoll_scale.sent_ms"] =
+        format("%.0f", scale.median("epoll", targets_n, &ScaleRun::sent_ms));
+    figures.text["target.epoll_scale.slowest_ms"] =
+        format("%.0f", scale.median("epoll", targets_n, &ScaleRun::slowest_ms));
+    figures.choices["target.epoll_scale.slow"] = wall.median > 1.2;
+    figures.choices["target.epoll_scale.failures"] = failed > 0;
+    figures.choices["target.epoll_scale.met"] = wall.median <= 1.2 && failed == 0;
+}
+
+void fill_memory_ratio(const ScaleResults& scale, Figures& figures) {
+    const bool measured = scale.has("epoll", targets_n) && scale.has("threads", targets_n);
+    figures.choices["target.memory.measured"] = measured;
+    if (!measured) {
+        return;
+    }
+    const double epoll = scale.median("epoll", targets_n, &ScaleRun::peak_mib);
+    const double threads = scale.median("threads", targets_n, &ScaleRun::peak_mib);
+    figures.text["target.memory.epoll_mib"] = format("%.1f", epoll);
+    figures.text["target.memory.threads_mib"] = format("%.1f", threads);
+    figures.text["target.memory.ratio"] = format("%.0f", threads / epoll);
+    figures.choices["target.memory.met"] = epoll * 10 <= threads;
+    figures.choices["target.memory.threads_failed"] = scale.failed("threads", targets_n) > 0;
+}
+
+// Raw epoll against a library built on the same epoll, at every N.
+void fill_library(const Options& options, const ScaleResults& scale, const Way& library,
+                  Figures& figures) {
+    const std::string name = "target." + library.key;
+    std::vector<std::string> wall_values, wall_misses, memory_values, memory_misses;
+    for (const int size : options.sizes) {
+        if (!scale.has("epoll", size) || !scale.has(library.key, size)) {
+            continue;
+        }
+        const std::string n = "N = " + with_commas(size);
+        const Summary epoll_wall = scale.summary("epoll", size, &ScaleRun::wall_ratio);
+        const Summary library_wall = scale.summary(library.key, size, &ScaleRun::wall_ratio);
+        const double apart = percent_apart(epoll_wall.median, library_wall.median);
+        wall_values.push_back(
+            format("%s: %.2fx vs %.2fx", n.c_str(), epoll_wall.median, library_wall.median));
+        if (apart > 10) {
+            const bool overlap =
+                epoll_wall.min <= library_wall.max && library_wall.min <= epoll_wall.max;
+            wall_misses.push_back(format(
+                "at %s raw epoll was %.0f%% %s; its requests were all sent after %.0f ms, "
+                "%s's after %.0f ms%s",
+                n.c_str(), apart, epoll_wall.median > library_wall.median ? "slower" : "faster",
+                scale.median("epoll", size, &ScaleRun::sent_ms), library.label.c_str(),
+                scale.median(library.key, size, &ScaleRun::sent_ms),
+                overlap ? "; the runs' ranges overlap, so this is within the run-to-run noise"
+                        : ""));
+        }
+        const double epoll_mib = scale.median("epoll", size, &ScaleRun::peak_mib);
+        const double library_mib = scale.median(library.key, size, &ScaleRun::peak_mib);
+        memory_values.push_back(format("%s: %.1f vs %.1f MiB", n.c_str(), epoll_mib, library_mib));
+        if (epoll_mib > library_mib) {
+            memory_misses.push_back(
+                format("at %s raw epoll held %.2f MiB more", n.c_str(), epoll_mib - library_mib));
+        }
+    }
+    figures.choices[name + ".measured"] = !wall_values.empty();
+    figures.text[name + ".wall_values"] = join(wall_values);
+    figures.choices[name + ".wall_met"] = wall_misses.empty();
+    figures.text[name + ".wall_misses"] = join(wall_misses);
+    figures.text[name + ".memory_values"] = join(memory_values);
+    figures.choices[name + ".memory_met"] = memory_misses.empty();
+    figures.text[name + ".memory_misses"] = join(memory_misses);
+}
+
+}  // namespace
+
+void fill_targets(const Options& options, const Results& results, Figures& figures) {
+    fill_epoll_at_scale(results.scale, figures);
+    fill_memory_ratio(results.scale, figures);
+    for (const Way& way : scale_ways) {
+        if (way.key != "epoll" && way.key != "threads") {
+            fill_library(options, results.scale, way, figures);
+        }
+    }
+    const SyscallCosts& syscalls = results.syscalls;
+    figures.choices["target.syscall.met"] =
+        syscalls.measured && percent_apart(syscalls.median_of("raw_syscall_write").median,
+                                           syscalls.median_of("libc_write").median) <= 10;
+}
+
+}  // namespace suite

@@ -4,16 +4,25 @@
 // stack of its own, as an OS thread does, but the program switches between them itself,
 // on one OS thread: a task runs until it calls sleep_for (or join), which saves its
 // registers, switches to the scheduler's stack and lets another task run. Nothing is
-// pre-empted; a task that never yields keeps the thread. This is an M:1 runtime (M tasks on
-// one OS thread), in the order a reader meets it:
-//   1. the stack: memory from the OS with a guard page below it, so that a task that
-//      overflows its stack faults at once instead of writing over another's memory;
-//   2. the switch: switch_stack, a few lines of assembly per CPU in switch_stack_*.cpp,
-//      which saves exactly the registers a function call must preserve, and prepare_stack,
-//      which makes a new stack look as if switch_stack had left it;
-//   3. the runtime: a list of fibers, a round-robin scheduler running on main's stack,
-//      and sleep_for and join, which mark the running fiber as waiting and switch back;
+// pre-empted; a task that never yields keeps the thread. This file is an M:1 runtime (M
+// tasks on one OS thread), in the order a reader meets it:
+//   1. the fiber: a stack, the stack pointer its last switch left, and what it waits for;
+//   2. the runtime: spawn, a round-robin scheduler running on main's stack, and sleep_for
+//      and join, which mark the running fiber as waiting and switch back to it;
+//   3. how a switch happens: switch_stack, with the sanitizers told about each switch;
 //   4. the program: the same three tasks and five lines as ch02-os-threads.
+//
+// The rest of the folder only supports it, and a first reading may skip it. The build
+// picks the files for the OS and CPU it builds for:
+//   switch_stack.h      the switch itself, in switch_stack_<os>_<cpu>.cpp: a few lines of
+//                       assembly per CPU and ABI, saving exactly what a call must keep
+//                       (switch_stack_check.cpp, a test, checks that it does)
+//   stack.h             a stack from the OS with a guard page below it: stack_posix.cpp,
+//                       stack_windows.cpp
+//   sanitizer_hooks.h   what AddressSanitizer and ThreadSanitizer must be told at a switch
+//   thread_count.h      for --show-threads: thread_count_linux.cpp, thread_count_windows.cpp
+//   stack_overflow.h    call_deeper, which runs a fiber off its stack, for --overflow
+//   arguments.h         the options, --help and the usage error
 //
 // Usage:    ch02-fibers [--show-threads | --overflow]
 //           --show-threads  also print how many threads the process had when main started
@@ -25,8 +34,8 @@
 // Platform: Linux on x86-64 or ARM64, Windows on x86-64 (the switch is per CPU and ABI).
 //
 // What to watch for: the output of ch02-os-threads, from one thread. The sanitizers must be
-// told about every switch (see "What the sanitizers must be told"), or they can report
-// errors that are not there: they believe a thread has one stack.
+// told about every switch (sanitizer_hooks.h), or they can report errors that are not
+// there: they believe a thread has one stack.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -35,26 +44,17 @@
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "arguments.h"  // usage_text, parse_mode
+#include "sanitizer_hooks.h"
+#include "stack.h"
+#include "stack_overflow.h"  // call_deeper, for --overflow
 #include "switch_stack.h"
-
-#ifdef _WIN32
-#include <windows.h>
-// windows.h first: tlhelp32.h needs its types.
-#include <tlhelp32.h>
-#else
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#endif
+#include "thread_count.h"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -65,228 +65,9 @@ using Clock = std::chrono::steady_clock;
 // per request of bench/ uses too. Only the pages a fiber touches take memory.
 constexpr std::size_t fiber_stack_bytes = 64 * 1024;
 
-// --overflow's recursion stops here, at a depth it never reaches: a kilobyte per call, so a
-// gigabyte of stack. It exists so that the compiler sees a way out (GCC warns about a
-// function that can only call itself).
-constexpr int max_overflow_depth = 1024 * 1024;
-
-// ========================================================================================
-// Reporting errors
-// ========================================================================================
-
-#ifdef _WIN32
-// ---- Windows: the error code from GetLastError, in the system's words (FormatMessage) ----
-[[noreturn]] void fail(const char* call) {
-    const DWORD error = GetLastError();
-    char text[512] = "";
-    FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, error, 0,
-                   text, sizeof text, nullptr);
-    std::fprintf(stderr, "ch02-fibers: %s failed (error %lu): %s\n", call, error, text);
-    std::exit(1);
-}
-#else
-// ---- Linux: errno, in the C library's words (strerror) ----
-[[noreturn]] void fail(const char* call) {
-    std::fprintf(stderr, "ch02-fibers: %s: %s\n", call, std::strerror(errno));
-    std::exit(1);
-}
-#endif
-
-// ========================================================================================
-// 1. The stack: memory from the OS, with a guard page below it
-// ========================================================================================
-
-// [allocation, allocation + guard) is the guard page: no access allowed, so the first
-// write past the end of the stack faults. [limit, base) is the usable stack, which grows
-// down from base. switch_stack and the sanitizers need those two; the OS needs the whole.
-struct FiberStack {
-    void* allocation = nullptr;
-    std::size_t allocation_bytes = 0;
-    void* limit = nullptr;  // the lowest usable address, just above the guard page
-    void* base = nullptr;   // one past the highest usable address
-};
-
-#ifdef _WIN32
-// ---- Windows: VirtualAlloc, then VirtualProtect the lowest page to no access ----
-std::size_t page_size() {
-    SYSTEM_INFO system;
-    GetSystemInfo(&system);  // cannot fail
-    return system.dwPageSize;
-}
-
-FiberStack allocate_stack(std::size_t usable_bytes) {
-    const std::size_t guard_bytes = page_size();
-    FiberStack stack;
-    stack.allocation_bytes = guard_bytes + usable_bytes;
-    stack.allocation =
-        VirtualAlloc(nullptr, stack.allocation_bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    if (stack.allocation == nullptr) {
-        fail("VirtualAlloc");
-    }
-    DWORD previous_protection = 0;
-    if (!VirtualProtect(stack.allocation, guard_bytes, PAGE_NOACCESS, &previous_protection)) {
-        fail("VirtualProtect");
-    }
-    stack.limit = static_cast<std::byte*>(stack.allocation) + guard_bytes;
-    stack.base = static_cast<std::byte*>(stack.allocation) + stack.allocation_bytes;
-    return stack;
-}
-
-void free_stack(const FiberStack& stack) {
-    if (!VirtualFree(stack.allocation, 0, MEM_RELEASE)) {  // size 0: the whole reservation
-        fail("VirtualFree");
-    }
-}
-#else
-// ---- Linux: mmap, then mprotect the lowest page to no access ----
-std::size_t page_size() {
-    const long bytes = sysconf(_SC_PAGESIZE);
-    if (bytes <= 0) {
-        fail("sysconf(_SC_PAGESIZE)");
-    }
-    return static_cast<std::size_t>(bytes);
-}
-
-FiberStack allocate_stack(std::size_t usable_bytes) {
-    const std::size_t guard_bytes = page_size();
-    FiberStack stack;
-    stack.allocation_bytes = guard_bytes + usable_bytes;
-    stack.allocation = mmap(nullptr, stack.allocation_bytes, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,  // no file; a stack
-                            -1, 0);
-    if (stack.allocation == MAP_FAILED) {
-        fail("mmap");
-    }
-    if (mprotect(stack.allocation, guard_bytes, PROT_NONE) != 0) {
-        fail("mprotect");
-    }
-    stack.limit = static_cast<std::byte*>(stack.allocation) + guard_bytes;
-    stack.base = static_cast<std::byte*>(stack.allocation) + stack.allocation_bytes;
-    return stack;
-}
-
-void free_stack(const FiberStack& stack) {
-    if (munmap(stack.allocation, stack.allocation_bytes) != 0) {
-        fail("munmap");
-    }
-}
-#endif
-
-// ========================================================================================
-// 2. The switch: switch_stack and prepare_stack, in switch_stack_<os>_<cpu>.cpp
-// ========================================================================================
-//
-// switch_stack(&save_here, load_this) saves the registers a call must preserve on the
-// current stack, stores the stack pointer in save_here, loads load_this and returns on that
-// stack. prepare_stack makes a new stack look as if switch_stack had left it, with
-// fiber_entry as the return address. See switch_stack.h, then the file for your CPU.
-
-// ========================================================================================
-// What the sanitizers must be told
-// ========================================================================================
-//
-// AddressSanitizer keeps track of the stack each thread runs on, and ThreadSanitizer of
-// what each thread has done. A switch_stack they are not told about looks to ASan like a
-// stack pointer jumping out of its stack, and to TSan like one thread's history continuing
-// on another's, and both can then report errors that are not there (this small program
-// happens to pass without the calls; a larger one would not). So around every switch:
-//   ASan: __sanitizer_start_switch_fiber(where to keep this stack's fake frames, the stack
-//         we go to) just before, __sanitizer_finish_switch_fiber just after, on arrival;
-//         a fiber leaving for the last time passes no place to keep them, and ASan frees
-//         them.
-//   TSan: each fiber gets a TSan fiber (__tsan_create_fiber), the scheduler uses the
-//         thread's own (__tsan_get_current_fiber); __tsan_switch_to_fiber just before
-//         each switch, and __tsan_destroy_fiber once a fiber has ended.
-// Nothing is exempt from checking: switch_stack is assembly, which no sanitizer sees, as
-// glibc's swapcontext is; everything else is checked. Without a sanitizer these are empty.
-#if defined(__SANITIZE_ADDRESS__)  // GCC's name for -fsanitize=address
-#define CH02_FIBERS_ADDRESS_SANITIZER 1
-#elif defined(__has_feature)  // clang's
-#if __has_feature(address_sanitizer)
-#define CH02_FIBERS_ADDRESS_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define CH02_FIBERS_THREAD_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CH02_FIBERS_THREAD_SANITIZER 1
-#endif
-#endif
-
-#ifdef CH02_FIBERS_ADDRESS_SANITIZER
-#include <sanitizer/common_interface_defs.h>
-#endif
-#ifdef CH02_FIBERS_THREAD_SANITIZER
-#include <sanitizer/tsan_interface.h>
-#endif
-
-// What the sanitizers know about one stack: the fiber's, or the scheduler's (main's).
-struct SanitizerState {
-    void* address_fake_stack = nullptr;  // ASan's frames moved off this stack
-    const void* stack_bottom = nullptr;  // the stack's lowest address, as ASan wants it
-    std::size_t stack_bytes = 0;
-    void* thread_fiber = nullptr;  // TSan's record of this fiber
-};
-
-void sanitizer_create_fiber(SanitizerState& fiber, const FiberStack& stack) {
-    fiber.stack_bottom = stack.limit;
-    fiber.stack_bytes = fiber_stack_bytes;
-#ifdef CH02_FIBERS_THREAD_SANITIZER
-    fiber.thread_fiber = __tsan_create_fiber(0);
-#endif
-}
-
-void sanitizer_adopt_thread(SanitizerState& scheduler) {
-#ifdef CH02_FIBERS_THREAD_SANITIZER
-    scheduler.thread_fiber = __tsan_get_current_fiber();
-#endif
-    // ASan's bounds of main's stack arrive with the first switch back (see below).
-    static_cast<void>(scheduler);
-}
-
-// Just before switch_stack, from `leaving` to `entering`. Always inlined into the function
-// that calls switch_stack: TSan keeps a call stack per fiber, and a helper of its own that
-// switched TSan's fiber would return on the other fiber's call stack, which it never
-// entered (ThreadSanitizer's documentation: call it "immediately before switching").
-[[gnu::always_inline]] inline void sanitizer_before_switch(SanitizerState& leaving,
-                                                           const SanitizerState& entering,
-                                                           bool leaving_for_good) {
-#ifdef CH02_FIBERS_ADDRESS_SANITIZER
-    __sanitizer_start_switch_fiber(leaving_for_good ? nullptr : &leaving.address_fake_stack,
-                                   entering.stack_bottom, entering.stack_bytes);
-#endif
-#ifdef CH02_FIBERS_THREAD_SANITIZER
-    __tsan_switch_to_fiber(entering.thread_fiber, 0);  // 0: the switch synchronizes
-#endif
-    static_cast<void>(leaving);
-    static_cast<void>(entering);
-    static_cast<void>(leaving_for_good);
-}
-
-// Just after switch_stack returns (or a fiber starts): we have arrived on `arrived`'s
-// stack. ASan tells where the stack we came from lies; the first fiber learns main's so.
-void sanitizer_after_switch(SanitizerState& arrived, SanitizerState* came_from) {
-#ifdef CH02_FIBERS_ADDRESS_SANITIZER
-    const void** came_from_bottom = came_from ? &came_from->stack_bottom : nullptr;
-    std::size_t* came_from_bytes = came_from ? &came_from->stack_bytes : nullptr;
-    __sanitizer_finish_switch_fiber(arrived.address_fake_stack, came_from_bottom, came_from_bytes);
-#endif
-    static_cast<void>(arrived);
-    static_cast<void>(came_from);
-}
-
-void sanitizer_destroy_fiber(SanitizerState& fiber) {
-#ifdef CH02_FIBERS_THREAD_SANITIZER
-    __tsan_destroy_fiber(fiber.thread_fiber);
-    fiber.thread_fiber = nullptr;
-#endif
-    static_cast<void>(fiber);
-}
-
-// ========================================================================================
-// 3. The runtime: fibers and a round-robin scheduler, on one OS thread
-// ========================================================================================
+// ----------------------------------------------------------------------------------------
+// 1. The fiber: a stack of its own, and where its last switch left it
+// ----------------------------------------------------------------------------------------
 
 enum class FiberState {
     ready,     // can run now
@@ -297,13 +78,20 @@ enum class FiberState {
 
 struct Fiber {
     std::function<void()> body;
-    FiberStack stack;
+    FiberStack stack;                     // from allocate_stack, with a guard page below
     void* saved_stack_pointer = nullptr;  // where switch_stack left it (or prepare_stack)
     FiberState state = FiberState::ready;
     Clock::time_point wake_at;       // when sleeping
     const Fiber* awaited = nullptr;  // when joining
     SanitizerState sanitizer;
 };
+
+// Where every fiber starts, on its own stack (under "3. How a switch happens").
+void fiber_entry() noexcept;
+
+// ----------------------------------------------------------------------------------------
+// 2. The runtime: fibers and a round-robin scheduler, on one OS thread
+// ----------------------------------------------------------------------------------------
 
 class Runtime {
   public:
@@ -336,67 +124,16 @@ class Runtime {
 // green-thread library finds its scheduler through a thread-local variable.
 Runtime runtime;
 
-// Every fiber starts here: the first switch_stack to a new stack "returns" into this
-// function (prepare_stack put its address where the return address would be). It runs
-// the fiber's body and switches away for the last time. It must never return: there is no
-// caller on this stack to return to (the slot above holds 0).
-void fiber_entry() noexcept {
-    Fiber& fiber = *runtime.running;
-    sanitizer_after_switch(fiber.sanitizer, &runtime.scheduler_sanitizer);
-    fiber.body();
-    fiber.state = FiberState::finished;
-    runtime.switch_to_scheduler();  // a finished fiber is never switched to again
-    std::abort();                   // unreachable
-}
-
+// A new stack, made to look as if switch_stack had left it with fiber_entry to return to
+// (prepare_stack, in the switch file for this CPU). Nothing runs yet.
 Fiber& Runtime::spawn(std::function<void()> body) {
     auto fiber = std::make_unique<Fiber>();
     fiber->body = std::move(body);
     fiber->stack = allocate_stack(fiber_stack_bytes);
     fiber->saved_stack_pointer = prepare_stack(fiber->stack.limit, fiber->stack.base, fiber_entry);
-    sanitizer_create_fiber(fiber->sanitizer, fiber->stack);
+    sanitizer_create_fiber(fiber->sanitizer, fiber->stack.limit, fiber_stack_bytes);
     fibers.push_back(std::move(fiber));
     return *fibers.back();
-}
-
-// From the scheduler to a fiber, and back here when the fiber waits or ends.
-void Runtime::switch_to(Fiber& fiber) {
-    running = &fiber;
-    sanitizer_before_switch(scheduler_sanitizer, fiber.sanitizer, false);
-    switch_stack(&scheduler_stack_pointer, fiber.saved_stack_pointer);
-    sanitizer_after_switch(scheduler_sanitizer, nullptr);
-    running = nullptr;
-}
-
-// From the running fiber to the scheduler; returns when the scheduler switches back.
-void Runtime::switch_to_scheduler() {
-    Fiber& fiber = *running;
-    const bool leaving_for_good = fiber.state == FiberState::finished;
-    sanitizer_before_switch(fiber.sanitizer, scheduler_sanitizer, leaving_for_good);
-    switch_stack(&fiber.saved_stack_pointer, scheduler_stack_pointer);
-    sanitizer_after_switch(fiber.sanitizer, nullptr);
-}
-
-void Runtime::sleep_for(Clock::duration duration) {
-    running->state = FiberState::sleeping;
-    running->wake_at = Clock::now() + duration;
-    switch_to_scheduler();
-}
-
-void Runtime::join(const Fiber& fiber) {
-    if (fiber.state == FiberState::finished) {
-        return;
-    }
-    running->state = FiberState::joining;
-    running->awaited = &fiber;
-    switch_to_scheduler();
-}
-
-// A finished fiber is off its stack for good (the scheduler runs on main's): free it.
-void Runtime::finish(Fiber& fiber) {
-    sanitizer_destroy_fiber(fiber.sanitizer);
-    free_stack(fiber.stack);
-    fiber.stack = FiberStack{};
 }
 
 void Runtime::run() {
@@ -447,55 +184,72 @@ void Runtime::run() {
     }
 }
 
-// ========================================================================================
-// How many threads the process has (for --show-threads)
-// ========================================================================================
-
-#ifdef _WIN32
-// ---- Windows: Toolhelp's snapshot lists every thread of the system; count ours ----
-int count_threads() {
-    const HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);  // 0: all processes
-    if (snapshot == INVALID_HANDLE_VALUE) {
-        fail("CreateToolhelp32Snapshot");
-    }
-    const DWORD this_process = GetCurrentProcessId();
-    THREADENTRY32 entry{};
-    entry.dwSize = sizeof entry;  // Toolhelp checks the size of the record we pass
-    if (!Thread32First(snapshot, &entry)) {
-        fail("Thread32First");
-    }
-    int threads = 0;
-    do {
-        threads += entry.th32OwnerProcessID == this_process ? 1 : 0;
-    } while (Thread32Next(snapshot, &entry));
-    if (GetLastError() != ERROR_NO_MORE_FILES) {  // the normal end of the list
-        fail("Thread32Next");
-    }
-    if (!CloseHandle(snapshot)) {
-        fail("CloseHandle");
-    }
-    return threads;
+void Runtime::sleep_for(Clock::duration duration) {
+    running->state = FiberState::sleeping;
+    running->wake_at = Clock::now() + duration;
+    switch_to_scheduler();
 }
-#else
-// ---- Linux: the "Threads:" line of /proc/self/status ----
-int count_threads() {
-    std::ifstream status("/proc/self/status");
-    if (!status) {
-        fail("open /proc/self/status");
-    }
-    for (std::string line; std::getline(status, line);) {
-        if (line.starts_with("Threads:")) {
-            return std::atoi(line.c_str() + std::strlen("Threads:"));
-        }
-    }
-    std::fprintf(stderr, "ch02-fibers: no Threads: line in /proc/self/status\n");
-    std::exit(1);
-}
-#endif
 
-// ========================================================================================
+void Runtime::join(const Fiber& fiber) {
+    if (fiber.state == FiberState::finished) {
+        return;
+    }
+    running->state = FiberState::joining;
+    running->awaited = &fiber;
+    switch_to_scheduler();
+}
+
+// A finished fiber is off its stack for good (the scheduler runs on main's): free it.
+void Runtime::finish(Fiber& fiber) {
+    sanitizer_destroy_fiber(fiber.sanitizer);
+    free_stack(fiber.stack);
+    fiber.stack = FiberStack{};
+}
+
+// ----------------------------------------------------------------------------------------
+// 3. How a switch happens: switch_stack, between the scheduler and a fiber
+// ----------------------------------------------------------------------------------------
+//
+// switch_stack(&save_here, load_this) saves the registers a call must preserve on the
+// current stack, stores the stack pointer in save_here, loads load_this and returns on that
+// stack. See switch_stack.h, then the file for your CPU. Each switch is announced to the
+// sanitizers, one line before and one after (sanitizer_hooks.h; without a sanitizer they
+// do nothing).
+
+// From the scheduler to a fiber, and back here when the fiber waits or ends.
+void Runtime::switch_to(Fiber& fiber) {
+    running = &fiber;
+    sanitizer_before_switch(scheduler_sanitizer, fiber.sanitizer, false);
+    switch_stack(&scheduler_stack_pointer, fiber.saved_stack_pointer);
+    sanitizer_after_switch(scheduler_sanitizer, nullptr);
+    running = nullptr;
+}
+
+// From the running fiber to the scheduler; returns when the scheduler switches back.
+void Runtime::switch_to_scheduler() {
+    Fiber& fiber = *running;
+    const bool leaving_for_good = fiber.state == FiberState::finished;
+    sanitizer_before_switch(fiber.sanitizer, scheduler_sanitizer, leaving_for_good);
+    switch_stack(&fiber.saved_stack_pointer, scheduler_stack_pointer);
+    sanitizer_after_switch(fiber.sanitizer, nullptr);
+}
+
+// Every fiber starts here: the first switch_stack to a new stack "returns" into this
+// function (prepare_stack put its address where the return address would be). It runs
+// the fiber's body and switches away for the last time. It must never return: there is no
+// caller on this stack to return to (the slot above holds 0).
+void fiber_entry() noexcept {
+    Fiber& fiber = *runtime.running;
+    sanitizer_after_switch(fiber.sanitizer, &runtime.scheduler_sanitizer);
+    fiber.body();
+    fiber.state = FiberState::finished;
+    runtime.switch_to_scheduler();  // a finished fiber is never switched to again
+    std::abort();                   // unreachable
+}
+
+// ----------------------------------------------------------------------------------------
 // 4. The program: the same five lines as ch02-os-threads
-// ========================================================================================
+// ----------------------------------------------------------------------------------------
 
 // One thread prints, so no line can interleave with another; std::endl flushes each line
 // so it appears when it happens, also when the output is a pipe.
@@ -528,26 +282,12 @@ void run() {
     runtime.run();
 }
 
-// ========================================================================================
+// ----------------------------------------------------------------------------------------
 // --overflow: a fiber runs off the end of its stack
-// ========================================================================================
+// ----------------------------------------------------------------------------------------
 
-// Each call holds a kilobyte of the fiber's stack until the calls below it return, which
-// they never do: after about 64 calls the next frame lands on the guard page and the CPU
-// faults. Without the guard page it would land, silently, on whatever lies below.
-// A guard page catches frames smaller than itself only: a frame larger than a page can step
-// over it (a "stack clash"; GCC's -fstack-clash-protection touches every page of a large
-// frame for that reason). So call_deeper is never inlined into itself, which would merge
-// several kilobyte frames into one.
-[[gnu::noinline]] int call_deeper(int depth) {
-    volatile char frame[1024];  // volatile: the compiler may not drop the kilobyte
-    frame[0] = static_cast<char>(depth);
-    if (depth == max_overflow_depth) {  // never reached: the guard page comes first
-        return depth;
-    }
-    return call_deeper(depth + 1) + frame[0];  // not a tail call: every frame stays
-}
-
+// One fiber that calls itself, a kilobyte of stack per call, until it runs into the guard
+// page below its stack (call_deeper, in stack_overflow.h). The process dies there.
 void run_overflow() {
     runtime.spawn([] {
         print_line("A fiber calls itself until its stack runs out...");
@@ -557,40 +297,9 @@ void run_overflow() {
     runtime.run();
 }
 
-// ========================================================================================
-// The arguments
-// ========================================================================================
-
-constexpr std::string_view usage_text =
-    "usage: ch02-fibers [--show-threads | --overflow]\n"
-    "Prints five lines from three fibers on one OS thread.\n"
-    "  --show-threads  also print how many threads the process had when main started\n"
-    "                  and after the fibers ran\n"
-    "  --overflow      instead, run one fiber that overflows its stack: it dies on the\n"
-    "                  guard page below the stack (SIGSEGV; on Windows an access violation)\n"
-    "  --help          this text\n";
-
-enum class Mode { five_lines, show_threads, overflow };
-
-Mode parse_mode(int argc, char** argv) {
-    Mode mode = Mode::five_lines;
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view argument = argv[index];
-        if (argument == "--help" || argument == "-h") {
-            std::cout << usage_text;
-            std::exit(0);
-        } else if (argument == "--show-threads" && mode == Mode::five_lines) {
-            mode = Mode::show_threads;
-        } else if (argument == "--overflow" && mode == Mode::five_lines) {
-            mode = Mode::overflow;
-        } else {
-            std::cerr << "ch02-fibers: unknown option, or more than one: '" << argument << "'\n"
-                      << usage_text;
-            std::exit(2);
-        }
-    }
-    return mode;
-}
+// ----------------------------------------------------------------------------------------
+// main: the options (arguments.h) choose what to run
+// ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
     const Mode mode = parse_mode(argc, argv);

@@ -66,8 +66,8 @@ function(workspace_add_libkqueue why_not)
   set(log ${FETCHCONTENT_BASE_DIR}/libkqueue-fetch.log)
   set(pin_file ${FETCHCONTENT_BASE_DIR}/libkqueue-pin.txt)  # what is in source_dir
   set(pin "${WORKSPACE_LIBKQUEUE_COMMIT} ${WORKSPACE_LIBKQUEUE_SHA256}")
-  string(CONCAT how_to_enable "name a folder holding libkqueue-${version}.tar.gz with "
-                "WORKSPACE_ARCHIVE_DIR (see README.md), or configure with network access")
+  string(CONCAT how_to_enable "set WORKSPACE_ARCHIVE_DIR to a folder holding "
+                "libkqueue-${version}.tar.gz (see README.md), or configure with network access")
   workspace_archive_dir(archive_dir)
   set(archive "${archive_dir}/libkqueue-${version}.tar.gz")
 
@@ -122,8 +122,11 @@ function(workspace_add_libkqueue why_not)
       RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
     file(WRITE ${log} "${output}")
     if(NOT result EQUAL 0 OR NOT EXISTS ${source_dir}/CMakeLists.txt)
+      string(REGEX MATCH "(fatal|error|Error): [^\n]*" first_error "${output}")
       if(result MATCHES "timeout")
         set(result "no answer within WORKSPACE_DOWNLOAD_TIMEOUT=${WORKSPACE_DOWNLOAD_TIMEOUT} s")
+      elseif(first_error)
+        set(result "${first_error}")
       else()
         set(result "it failed")
       endif()

@@ -164,6 +164,7 @@ function(workspace_add_libkqueue why_not)
   # - on a first configure, it sets the cache's CMAKE_INSTALL_PREFIX to /usr for the whole
   #   build ("a sane default"); this tells it the prefix is not a default it may change.
   set(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT OFF)
+  # (Its CPack setup also writes CPackConfig.cmake to the top of this build folder: unused.)
   # Our compile and link options (warnings, -Werror in CI, the sanitizers) are directory
   # properties, which a new folder copies from its parent when it is added. libkqueue
   # builds with its own flags and its own -Werror, and GCC fails on it with ours

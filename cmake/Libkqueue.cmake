@@ -172,8 +172,9 @@ function(workspace_add_libkqueue why_not)
   get_directory_property(compile_options COMPILE_OPTIONS)
   get_directory_property(link_options LINK_OPTIONS)
   set_directory_properties(PROPERTIES COMPILE_OPTIONS "" LINK_OPTIONS "")
-  # EXCLUDE_FROM_ALL: built only as what ch03-kqueue links, and out of `install` (its
-  # install rules write to absolute paths such as /usr/include/kqueue).
+  # EXCLUDE_FROM_ALL: built only as what ch03-kqueue links, and out of `install`: its
+  # install rules are written for a build of its own (absolute destinations, and its
+  # <sys/event.h> named from the top-level source folder, which here is ours).
   add_subdirectory(${source_dir} ${binary_dir} EXCLUDE_FROM_ALL)
   set_directory_properties(PROPERTIES COMPILE_OPTIONS "${compile_options}"
                                       LINK_OPTIONS "${link_options}")

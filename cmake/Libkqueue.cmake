@@ -161,6 +161,10 @@ function(workspace_add_libkqueue why_not)
   #   git answers with this checkout's commit, so the "Version 2.7.0 (...)" line it prints
   #   names ours. Harmless: only its version string, never its code, depends on it.)
   set(VERSION_OVERRIDE ${version})
+  # - its configure step's own messages (that version line, some 30 "Looking for ..." lines)
+  #   only at --log-level=STATUS or above, so the configure output is ours; its warnings
+  #   and errors always show.
+  set(CMAKE_MESSAGE_LOG_LEVEL WARNING)
   # - on a first configure, it sets the cache's CMAKE_INSTALL_PREFIX to /usr for the whole
   #   build ("a sane default"); this tells it the prefix is not a default it may change.
   set(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT OFF)

@@ -336,12 +336,15 @@ endfunction()
 #       [NAME <test>]                 default: <target>-command-line
 #       [ARGS <arg>...]               arguments that come before the options checked
 #       [BAD_OPTION <arg>...]         default: --no-such-option
+#       [BAD_VALUE <arg>...]          also: a known option with a bad value, such as
+#                                     --requests zero: exit 2, the value named, the usage
 #       [README <README.md> BLOCK <name>]  the README's block <!-- output: <name> --> must
 #                                     be exactly what --help prints
 #       [LABELS <label>...])
 # The program runs under the cross-compiling emulator, if any (Wine, QEMU).
 function(workspace_cli_tests)
-  cmake_parse_arguments(PARSE_ARGV 0 cli "" "TARGET;NAME;README;BLOCK" "ARGS;BAD_OPTION;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 cli "" "TARGET;NAME;README;BLOCK"
+                        "ARGS;BAD_OPTION;BAD_VALUE;LABELS")
   if(NOT cli_NAME)
     set(cli_NAME ${cli_TARGET}-command-line)
   endif()
@@ -352,6 +355,7 @@ function(workspace_cli_tests)
   endif()
   add_test(NAME ${cli_NAME}
            COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${command}" "-DBAD_OPTION=${cli_BAD_OPTION}"
+                   "-DBAD_VALUE=${cli_BAD_VALUE}"
                    ${readme_arguments} -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check-cli.cmake)
   set_tests_properties(${cli_NAME} PROPERTIES TIMEOUT 120)
   if(cli_LABELS)

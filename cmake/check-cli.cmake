@@ -1,5 +1,5 @@
 # cmake -DCOMMAND=<program and its first arguments> [-DBAD_OPTION=<arguments>]
-#       [-DREADME=<file> -DBLOCK=<name>] -P check-cli.cmake
+#       [-DBAD_VALUE=<arguments>] [-DREADME=<file> -DBLOCK=<name>] -P check-cli.cmake
 #
 # Checks that a program follows the workspace's command-line convention (declared for each
 # program by workspace_cli_tests in Workspace.cmake):
@@ -7,6 +7,7 @@
 #     that starts with "Usage:" (or "usage:");
 #   - a bad option (BAD_OPTION, default --no-such-option) exits 2 with nothing on standard
 #     output and, on standard error, a line naming the option, then the usage;
+#   - a bad value (BAD_VALUE, if given, such as --requests zero): the same, naming the value;
 #   - with README and BLOCK: the README's block after `<!-- output: BLOCK -->` is exactly
 #     what --help prints (so the usage a README shows is the program's own).
 # COMMAND is a list: an emulator (Wine, QEMU) may come before the program.
@@ -66,6 +67,24 @@ if(option_at EQUAL -1)
   list(APPEND problems "${bad_shown}: standard error does not name ${option}")
 elseif(usage_line STREQUAL "" OR usage_at LESS option_at)
   list(APPEND problems "${bad_shown}: no usage on standard error after the line naming ${option}")
+endif()
+
+# A bad value for a known option (BAD_VALUE, if given): exit 2, nothing on standard output;
+# on standard error a line naming the value (its last argument), then the usage.
+if(DEFINED BAD_VALUE AND NOT BAD_VALUE STREQUAL "")
+  run_program(value ${BAD_VALUE})
+  list(JOIN BAD_VALUE " " value_shown)
+  list(GET BAD_VALUE -1 value)
+  if(NOT value_exit STREQUAL "2")
+    list(APPEND problems "${value_shown}: exit code ${value_exit}, expected 2")
+  endif()
+  if(NOT value_out STREQUAL "")
+    list(APPEND problems "${value_shown}: standard output is not empty")
+  endif()
+  string(FIND "${value_err}" "${value}" value_at)
+  if(value_at EQUAL -1 OR NOT value_err MATCHES "\n[Uu]sage: ")
+    list(APPEND problems "${value_shown}: standard error does not name ${value} then give the usage")
+  endif()
 endif()
 
 # The README's copy of the help.

@@ -26,6 +26,10 @@ inline const std::vector<Way> scale_ways = {
     {"epoll", "bench-scale-epoll", "raw epoll",
      "[scale_epoll.cpp](../bench/scale_epoll.cpp) (non-blocking sockets, one edge-triggered "
      "epoll loop, as in ch03-epoll)"},
+    {"io_uring", "bench-scale-io-uring", "raw io_uring",
+     "[scale_io_uring.cpp](../bench/scale_io_uring.cpp) (one io_uring loop through liburing, "
+     "as in ch03-io-uring: connect, send and receive submitted as operations, their results "
+     "taken as completions)"},
     {"asio", "bench-scale-asio", "Asio",
      "[scale_asio.cpp](../bench/scale_asio.cpp) (standalone Asio, one io_context)"},
     {"libuv", "bench-scale-libuv", "libuv",

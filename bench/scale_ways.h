@@ -10,6 +10,7 @@
 // Part of bench-suite (see suite.h). Platform: Linux.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "suite.h"
@@ -35,5 +36,15 @@ inline const std::vector<Way> scale_ways = {
     {"libuv", "bench-scale-libuv", "libuv",
      "[scale_libuv.cpp](../bench/scale_libuv.cpp) (one uv_loop)"},
 };
+
+// A way's label for the page, from its key ("epoll" -> "raw epoll").
+inline std::string label_of(const std::string& key) {
+    for (const Way& way : scale_ways) {
+        if (way.key == key) {
+            return way.label;
+        }
+    }
+    return key;
+}
 
 }  // namespace suite

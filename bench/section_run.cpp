@@ -2,7 +2,8 @@
 //
 // Figures: run.date, run.cpu, run.cores, run.kernel, run.memory, run.open_file_limit,
 // run.thread_limits, run.build, run.libraries, run.load_at_start, run.load_at_end,
-// run.took, run.note, runs.threads, runs.syscalls, runs.scale, runs.scale_large.
+// run.took, run.note, runs.threads, runs.syscalls, runs.scale, runs.scale_large,
+// runs.models.
 // Choices: run.has_libraries, run.has_note.
 //
 // Part of bench-suite (see suite.h). Platform: Linux (/proc).
@@ -84,6 +85,7 @@ void fill_run(const Options& options, const Machine& machine, const std::string&
     figures.text["runs.syscalls"] = count_of(syscall_repetitions(options), "repetition");
     figures.text["runs.scale"] = count_of(options.runs, "run");
     figures.text["runs.scale_large"] = count_of(options.runs_large, "run");
+    figures.text["runs.models"] = count_of(options.thread_runs, "run");
 }
 
 }  // namespace suite

@@ -1,14 +1,16 @@
 # bench/scale-chart.gp: the scale test's chart, peak memory and wall time against N.
 #
 # bench-suite runs it after the scale test (gnuplot from Debian's gnuplot-nox):
-#   gnuplot -e "datafile='scale.dat'; outputfile='docs/benchmarks-scale.svg'; ways=4; \
+#   gnuplot -e "datafile='scale.dat'; outputfile='docs/benchmarks-scale.svg'; ways=5; \
 #               delay_ms=1000" bench/scale-chart.gp
-# The data file holds one block per way of waiting (thread per request, raw epoll, Asio,
-# libuv; `ways` says how many were measured), blocks separated by two empty lines; each
-# block starts with its title in quotes, then one line per N: N, median wall time / delay,
-# median peak memory in MiB.
+# The data file holds one block per way of waiting (thread per request, raw epoll, raw
+# io_uring, Asio, libuv; `ways` says how many were measured), blocks separated by two empty
+# lines; each block starts with its title in quotes, then one line per N: N, median wall
+# time / delay, median peak memory in MiB.
 
-set terminal svg size 960,420 font "sans,13" background rgb "white"
+# noenhanced: the titles are plain text (enhanced text would set the "_uring" of
+# "raw io_uring" as a subscript).
+set terminal svg size 960,420 font "sans,13" background rgb "white" noenhanced
 set output outputfile
 set multiplot layout 1,2 title sprintf("N concurrent requests, each delayed %d ms by the server (medians)", delay_ms)
 set logscale x 10

@@ -1,11 +1,12 @@
-// bench/scale_client.h: what the four scale clients share, so that each client's file
+// bench/scale_client.h: what the five scale clients share, so that each client's file
 // holds only its way of waiting.
 //
 // The scale test sends N requests `GET /{delay}/bench-{i}` to the delay server at once and
-// waits for all N answers. Four programs do it four ways (scale_threads.cpp,
-// scale_epoll.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is the same and lives
-// here: the command line, the request and the check of its answer, the open-file limit, and
-// the summary each client prints. bench-suite reads the summary's last line:
+// waits for all N answers. Five programs do it five ways (scale_threads.cpp,
+// scale_epoll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
+// the same and lives here: the command line, the request and the check of its answer, the
+// open-file limit, and the summary each client prints. bench-suite reads the summary's last
+// line:
 //
 //   result requests=N succeeded=S failed=F wall_ms=W sent_ms=A slowest_ms=L peak_rss_kib=M
 //

@@ -4,7 +4,7 @@
 // every socket is registered with one epoll instance (edge-triggered, the stream's index
 // as its token), and one thread sleeps in epoll_wait until the kernel reports sockets that
 // are ready. One difference from ch03-epoll: the connect is non-blocking too, as Asio and
-// libuv make it, so the four clients of the scale test do the same work and differ only
+// libuv make it, so the clients of the scale test do the same work and differ only
 // in how they wait. A connection that is not yet established is reported writable when
 // the handshake is done; then the request is sent.
 //

@@ -12,7 +12,7 @@
 // shared buffer when it is ready. Production code avoids it by giving the kernel a pool to
 // pick from when data arrives (provided buffers, io_uring_setup_buf_ring(3), Linux 5.19).
 //
-// Usage:    bench-scale-io-uring HOST:PORT [--requests N] [--delay-ms MS]
+// Usage:    bench-scale-io-uring [--address HOST:PORT] [--requests N] [--delay-ms MS]
 //           (bench-suite runs it against a delay server it started; see bench/README.md)
 // Platform: Linux 5.6 or later (connect, send and receive through io_uring), liburing.
 //
@@ -133,6 +133,7 @@ void step(io_uring& ring, Stream& stream, scale::Outcome& outcome, std::size_t t
 
 int main(int argc, char** argv) {
     scale::program_name = "bench-scale-io-uring";
+    scale::program_way = "one thread on raw io_uring";
     const scale::Options options = scale::parse_options(argc, argv);
     scale::raise_open_file_limit(options.requests);
     std::vector<Stream> streams(static_cast<std::size_t>(options.requests));

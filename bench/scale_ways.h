@@ -10,6 +10,7 @@
 // Part of bench-suite (see suite.h). Platform: Linux.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "suite.h"
@@ -26,10 +27,24 @@ inline const std::vector<Way> scale_ways = {
     {"epoll", "bench-scale-epoll", "raw epoll",
      "[scale_epoll.cpp](../bench/scale_epoll.cpp) (non-blocking sockets, one edge-triggered "
      "epoll loop, as in ch03-epoll)"},
+    {"io_uring", "bench-scale-io-uring", "raw io_uring",
+     "[scale_io_uring.cpp](../bench/scale_io_uring.cpp) (one io_uring loop through liburing, "
+     "as in ch03-io-uring: connect, send and receive submitted as operations, their results "
+     "taken as completions)"},
     {"asio", "bench-scale-asio", "Asio",
      "[scale_asio.cpp](../bench/scale_asio.cpp) (standalone Asio, one io_context)"},
     {"libuv", "bench-scale-libuv", "libuv",
      "[scale_libuv.cpp](../bench/scale_libuv.cpp) (one uv_loop)"},
 };
+
+// A way's label for the page, from its key ("epoll" -> "raw epoll").
+inline std::string label_of(const std::string& key) {
+    for (const Way& way : scale_ways) {
+        if (way.key == key) {
+            return way.label;
+        }
+    }
+    return key;
+}
 
 }  // namespace suite

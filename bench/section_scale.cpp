@@ -5,7 +5,7 @@
 // hitting one. Failed requests are measurements too, reported in the tables, even when a
 // client crashed.
 //
-// Figures: scale.delay_ms, scale.way_count ("four"), scale.clients (the ways' sources, for
+// Figures: scale.delay_ms, scale.way_count ("five"), scale.clients (the ways' sources, for
 // "How the numbers are made"), scale.skipped_because, scale.skipped_ways, scale.rows and
 // scale.time_rows (table rows), scale.failures (a list), scale.chart (the chart's file
 // name), scale.largest, scale.smallest, scale.per_request, scale.kernel_stacks_mib,
@@ -96,15 +96,6 @@ std::string in_words(std::size_t count) {
     const char* const words[] = {"no",  "one",   "two",   "three", "four", "five",
                                  "six", "seven", "eight", "nine",  "ten"};
     return count < std::size(words) ? words[count] : std::to_string(count);
-}
-
-std::string label_of(const std::string& key) {
-    for (const Way& way : scale_ways) {
-        if (way.key == key) {
-            return way.label;
-        }
-    }
-    return key;
 }
 
 }  // namespace

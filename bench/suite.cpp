@@ -5,12 +5,13 @@
 //   2. runs bench-syscall-cost (Google Benchmark) with R repetitions;
 //   3. for each N (5, 100, 1,000, 10,000), R times, starts a delay server on a free port and
 //      runs each scale client against it (the ways of scale_ways.h), taking turns;
-//   4. draws the scale test's chart with gnuplot (bench/scale-chart.gp);
-//   5. fills the page's template (bench/benchmarks.md.in) with this run's figures, and
+//   4. runs bench-concurrency-models for each of chapter 2's four models, R times;
+//   5. draws the scale test's chart with gnuplot (bench/scale-chart.gp);
+//   6. fills the page's template (bench/benchmarks.md.in) with this run's figures, and
 //      with the sentences its results call for (a target met or missed), and writes it.
 // suite.h says which file holds which part. Every measurement is its own process, so
 // nothing one leaves behind is counted in the next. The suite fails (exit 1) when the
-// thread or system call measurements or gnuplot could not run, or, with --smoke, when
+// thread, system call or model measurements or gnuplot could not run, or, with --smoke, when
 // anything at all failed.
 //
 // Usage: bench-suite --programs DIR --delayserver PATH --template FILE.md.in
@@ -94,9 +95,15 @@ int main(int argc, char** argv) {
     for (const std::string& skipped : results.scale.skipped_ways) {
         std::printf("  skipped: %s\n", skipped.c_str());
     }
+    progress("4. chapter 2's concurrency models");
+    results.models = measure_concurrency_models(options);
+    if (!results.models.built) {
+        std::printf("  skipped: %s\n", results.models.skipped_because.c_str());
+    }
 
-    bool problems =
-        !results.threads.problems.empty() || (results.syscalls.built && !results.syscalls.measured);
+    bool problems = !results.threads.problems.empty() ||
+                    (results.syscalls.built && !results.syscalls.measured) ||
+                    !results.models.problems.empty();
     Options page_options = options;  // without the chart, if there is none to show
     if (!options.chart.empty() && results.scale.measured) {
         const std::string chart_problem = draw_chart(options, results.scale);
@@ -119,12 +126,15 @@ int main(int argc, char** argv) {
     fill_thread_costs(page_options, results, figures);
     fill_syscall_cost(page_options, results, figures);
     fill_scale(page_options, results, figures);
+    fill_concurrency_models(page_options, results, figures);
     write_file(options.output, fill_template(page_template, options.template_path, figures));
     std::printf("wrote %s%s in %s\n", options.output.c_str(),
                 page_options.chart.empty() ? "" : (" and " + options.chart).c_str(),
                 elapsed.c_str());
-    for (const std::string& problem : results.threads.problems) {
-        std::fprintf(stderr, "bench-suite: %s\n", problem.c_str());
+    for (const auto* problems_of : {&results.threads.problems, &results.models.problems}) {
+        for (const std::string& problem : *problems_of) {
+            std::fprintf(stderr, "bench-suite: %s\n", problem.c_str());
+        }
     }
     if (options.smoke) {
         // The smoke test: every part that was built ran, and no request failed.

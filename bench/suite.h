@@ -12,6 +12,9 @@
 //   section_thread_costs.cpp  1. what an OS thread costs (runs bench-thread-costs)
 //   section_syscall_cost.cpp  2. one system call three ways (runs bench-syscall-cost)
 //   section_scale.cpp         3. N waiting requests, one client per way (scale_ways.h)
+//   section_concurrency_models.cpp
+//                             4. chapter 2's four models, 10,000 sleeping tasks each (runs
+//                             bench-concurrency-models)
 //   section_targets.cpp       the targets: met or missed, from the three sections' results
 //   chart.cpp                 the scale test's chart, drawn by gnuplot
 //   report_template.cpp       fills the template: {{name}} and {{if name}}...{{end}}
@@ -243,17 +246,33 @@ struct ScaleResults {
 };
 ScaleResults measure_scale(const Options& options);
 
+// 4. Chapter 2's models: section_concurrency_models.cpp.
+struct ModelCosts {
+    bool built = true;  // false: skipped because the program is not there
+    std::string skipped_because;
+    int tasks = 0;
+    int sleep_ms = 0;
+    // (model, result name) -> one value per run: create_ns, peak_kib, bytes_per_task,
+    // switch_ns.
+    std::map<std::pair<std::string, std::string>, std::vector<double>> values;
+    std::vector<std::string> problems;
+    Summary value(const std::string& model, const std::string& name) const;
+};
+ModelCosts measure_concurrency_models(const Options& options);
+
 // Everything measured, for the fill functions that compare one section with another.
 struct Results {
     Machine machine;
     ThreadCosts threads;
     SyscallCosts syscalls;
     ScaleResults scale;
+    ModelCosts models;
 };
 
 void fill_thread_costs(const Options& options, const Results& results, Figures& figures);
 void fill_syscall_cost(const Options& options, const Results& results, Figures& figures);
 void fill_scale(const Options& options, const Results& results, Figures& figures);
+void fill_concurrency_models(const Options& options, const Results& results, Figures& figures);
 void fill_targets(const Options& options, const Results& results, Figures& figures);
 
 // The chart: chart.cpp. Runs gnuplot; returns "" or what went wrong.

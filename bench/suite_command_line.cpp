@@ -31,8 +31,9 @@ const char* const usage =
     "  --delay-ms      how long every request of the scale test waits in the server (1000)\n"
     "  --sizes         the numbers of requests N of the scale test (5,100,1000,10000)\n"
     "  --runs          runs per N below 10,000 (5); --runs-large at N >= 10,000 (3)\n"
-    "  --thread-runs   runs of each thread measurement (5); the system call benchmarks get\n"
-    "                  twice as many short repetitions, less one (9)\n"
+    "  --thread-runs   runs of each thread measurement and each of chapter 2's models (5);\n"
+    "                  the system call benchmarks get twice as many short repetitions, less\n"
+    "                  one (9)\n"
     "  --smoke         a check that everything runs, in seconds: N = 5 and 50, a 200 ms\n"
     "                  delay, one run each, small counts; exits 1 if anything failed\n"
     "  --help          this text\n";

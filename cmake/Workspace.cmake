@@ -61,11 +61,27 @@ endmacro()
 
 # Wine needs a prefix (its C: drive and registry) before it runs anything. Making one takes
 # seconds, so the wine-prefix fixture makes it once, before the first test that needs it,
-# instead of letting parallel tests race to create it.
+# instead of letting parallel tests race to create it. Its setup then starts one wineserver
+# (the process every Wine program of the prefix talks to) that stays until the cleanup
+# stops it: by default each server ends when its last program does, and a program started
+# just as one was ending lost it ("wineserver crashed") in one run here, with four tests
+# starting at once after the setup.
 function(workspace_add_emulator_setup)
   if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
-    add_test(NAME wine-prefix COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} wineboot --init)
+    set(environment ${CMAKE_CROSSCOMPILING_EMULATOR})  # env WINEPREFIX=... ... wine
+    list(POP_BACK environment)
+    # After the prefix is made and its first server gone: the lasting server, and Wine's
+    # own background programs (services.exe, explorer.exe, ...), which stay as long as it
+    # does. Started here, with no output of their own: started by a test, they would hold
+    # that test's output open, and ctest would wait for them.
+    add_test(NAME wine-prefix
+             COMMAND ${environment} sh -c
+                     "wine wineboot --init && wineserver --wait && \
+                      { wineserver --persistent && wine wineboot; } </dev/null >/dev/null 2>&1")
+    # "|| true": a server that is already gone needs no stopping.
+    add_test(NAME wine-server-stop COMMAND ${environment} sh -c "wineserver --kill || true")
     set_tests_properties(wine-prefix PROPERTIES FIXTURES_SETUP wine-prefix TIMEOUT 180)
+    set_tests_properties(wine-server-stop PROPERTIES FIXTURES_CLEANUP wine-prefix)
   endif()
 endfunction()
 

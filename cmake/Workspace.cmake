@@ -75,9 +75,12 @@ function(workspace_add_emulator_setup)
     # own background programs (services.exe, explorer.exe, ...), which stay as long as it
     # does. Started here, with no output of their own: started by a test, they would hold
     # that test's output open, and ctest would wait for them.
+    # A lasting server left by an interrupted run would make `wineserver --wait` wait for
+    # ever: it is stopped first.
     add_test(NAME wine-prefix
              COMMAND ${environment} sh -c
-                     "wine wineboot --init && wineserver --wait && \
+                     "{ wineserver --kill || true; } 2>/dev/null && \
+                      wine wineboot --init && wineserver --wait && \
                       { wineserver --persistent && wine wineboot; } </dev/null >/dev/null 2>&1")
     # "|| true": a server that is already gone needs no stopping.
     add_test(NAME wine-server-stop COMMAND ${environment} sh -c "wineserver --kill || true")

@@ -259,10 +259,13 @@ std::string read_address(int server_output, pid_t server, int timeout_seconds) {
     }
 }
 
-// Keeps reading the server's log so the server never blocks on a full pipe.
+// Keeps reading the server's log so the server never blocks on a full pipe. With
+// prefix_lines, each whole line is written as "[delayserver] " and the line, less the
+// "delayserver: " that the server's own messages start with (the prefix names it already).
 void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
+    constexpr std::string_view server_name = "delayserver: ";
     char buffer[4096];
-    bool at_line_start = true;
+    std::string pending;  // read but not yet written: the start of a line, when prefixing
     while (true) {
         const ssize_t got = read(server_output, buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) {
@@ -274,15 +277,31 @@ void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
         if (log_fd < 0) {
             continue;
         }
+        pending.append(buffer, static_cast<std::size_t>(got));
         std::string text;
-        for (ssize_t i = 0; i < got; ++i) {
-            if (prefix_lines && at_line_start) {
+        std::size_t line_start = 0;
+        for (std::size_t newline = pending.find('\n'); newline != std::string::npos;
+             newline = pending.find('\n', line_start)) {
+            std::string_view line(pending.data() + line_start, newline + 1 - line_start);
+            if (prefix_lines) {
                 text += "[delayserver] ";
+                if (line.starts_with(server_name)) {
+                    line.remove_prefix(server_name.size());
+                }
             }
-            text += buffer[i];
-            at_line_start = buffer[i] == '\n';
+            text += line;
+            line_start = newline + 1;
+        }
+        pending.erase(0, line_start);
+        if (!prefix_lines) {  // unprefixed, nothing waits for the end of its line
+            text += pending;
+            pending.clear();
         }
         // The log is a courtesy: a failed write to it must not end the run.
+        [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
+    }
+    if (log_fd >= 0 && !pending.empty()) {  // a last line with no newline
+        const std::string text = (prefix_lines ? "[delayserver] " : "") + pending + "\n";
         [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
     }
     close(server_output);

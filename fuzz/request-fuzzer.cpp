@@ -12,6 +12,12 @@
 //   build/fuzz/fuzz/request-fuzzer CORPUS_DIR fuzz/corpus -max_total_time=600
 // A crash leaves its input in build/fuzz/fuzz/crash-*; copy it into fuzz/regressions/ and
 // the fuzz-regressions test replays it on every run from then on.
+//
+// The command line is libFuzzer's: flags take one dash (-help=1 lists them), and any other
+// argument is a corpus folder, or an input to replay. libFuzzer ignores arguments that start
+// with "--" and only warns about flags it does not know, then fuzzes until stopped; so
+// LLVMFuzzerInitialize, at the end, answers --help and -h, and refuses any "--" option, as
+// every program here does.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -130,5 +136,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     check_head(input);
     check_pieces(input);
+    return 0;
+}
+
+namespace {
+
+constexpr const char* usage_text =
+    "Usage: request-fuzzer [LIBFUZZER_FLAG | CORPUS_DIR | INPUT]...\n"
+    "Fuzzes the delay server's request parsing (libFuzzer, ASan, UBSan).\n"
+    "  CORPUS_DIR   inputs to start from; the first one also gets what the fuzzer finds\n"
+    "  INPUT        a file: replayed once, no fuzzing\n"
+    "  -max_total_time=SECONDS, -runs=N, ...  libFuzzer's flags (one dash; -help=1 lists them)\n"
+    "  -h, --help   print this text and exit\n";
+
+}  // namespace
+
+// Called by libFuzzer before it reads its flags.
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+    for (int index = 1; index < *argc; ++index) {
+        const std::string_view argument = (*argv)[index];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage_text, stdout);
+            std::exit(0);
+        }
+        if (argument.starts_with("--")) {
+            std::fprintf(stderr,
+                         "request-fuzzer: unknown option '%s' (libFuzzer's flags take one dash)\n%s",
+                         (*argv)[index], usage_text);
+            std::exit(2);
+        }
+    }
     return 0;
 }

@@ -77,7 +77,10 @@ else
   echo "Not root and no sudo: as root, run: apt-get install ${missing[*]}" >&2
   exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+# noninteractive: no questions (passed through env, which sudo would otherwise drop). On a
+# minimal Debian, debconf says on standard error that it waits for apt-utils to configure
+# packages; that one notice is no problem and is left out, every other line is kept.
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
+  >/dev/null 2> >(grep -v '^debconf: delaying package configuration' >&2)
 echo "Prerequisites: installed ${missing[*]}"

@@ -160,9 +160,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
             std::exit(0);
         }
         if (argument.starts_with("--")) {
-            std::fprintf(stderr,
-                         "request-fuzzer: unknown option '%s' (libFuzzer's flags take one dash)\n%s",
-                         (*argv)[index], usage_text);
+            std::fprintf(
+                stderr, "request-fuzzer: unknown option '%s' (libFuzzer's flags take one dash)\n%s",
+                (*argv)[index], usage_text);
             std::exit(2);
         }
     }

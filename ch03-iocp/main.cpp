@@ -376,8 +376,8 @@ int main(int argc, char** argv) {
                 arguments.host.c_str(), arguments.port.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        Stream stream{{}, connect_to(arguments)};
-        stream.request_path = "/" + std::to_string(delay_ms) + "/request-" + std::to_string(index);
+        Stream stream{StreamRecord{}, connect_to(arguments)};
+        stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
         // No non-blocking mode to set: an overlapped receive never blocks the thread, it

@@ -46,7 +46,8 @@ constexpr int timeout_margin_ms = 10000;
 constexpr int max_timeout_ms = 3600000;
 
 struct Arguments {
-    std::string host = "localhost";
+    std::string address = "localhost:8080";  // as given, for the messages
+    std::string host = "localhost";          // for getaddrinfo: no brackets around ::1
     std::string port = "8080";
     int requests = 5;
     int step_ms = 1000;
@@ -114,8 +115,14 @@ inline Arguments parse_arguments(int argc, char** argv) {
             if (colon == std::string_view::npos || colon == 0 || colon + 1 == value.size()) {
                 usage_error("--address needs HOST:PORT, not '" + std::string(value) + "'");
             }
+            arguments.address = value;
             arguments.host = value.substr(0, colon);
+            if (arguments.host.size() > 2 && arguments.host.front() == '[' &&
+                arguments.host.back() == ']') {  // [::1]:8080, as the delay server prints it
+                arguments.host = arguments.host.substr(1, arguments.host.size() - 2);
+            }
             arguments.port = value.substr(colon + 1);
+            parse_number(arguments.port, 1, 65535, "the port in --address");  // not 0 or 99999
         } else if (flag == "--requests") {
             arguments.requests = parse_number(value, 1, max_requests, flag);
         } else if (flag == "--step") {

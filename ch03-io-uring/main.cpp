@@ -174,12 +174,11 @@ FileDescriptor connect_to(const Arguments& arguments) {
     }
     freeaddrinfo(addresses);
     std::fprintf(stderr,
-                 "%s: cannot connect to %s:%s: %s\n"
+                 "%s: cannot connect to %s: %s\n"
                  "Is the delay server running? Start it in another terminal with\n"
                  "    build/default/delayserver/delayserver\n"
                  "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.host.c_str(), arguments.port.c_str(),
-                 std::strerror(last_error), program_name);
+                 program_name, arguments.address.c_str(), std::strerror(last_error), program_name);
     std::exit(1);
 }
 
@@ -349,8 +348,8 @@ int main(int argc, char** argv) {
     // before the first receive, and push_back within that room moves none.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
-    std::printf("Sending %d requests to %s:%s, each on its own connection:\n", arguments.requests,
-                arguments.host.c_str(), arguments.port.c_str());
+    std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
+                arguments.address.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
         Stream stream{StreamRecord{}, connect_to(arguments)};

@@ -208,12 +208,11 @@ Socket connect_to(const Arguments& arguments) {
     }
     freeaddrinfo(addresses);
     std::fprintf(stderr,
-                 "%s: cannot connect to %s:%s: %s\n"
+                 "%s: cannot connect to %s: %s\n"
                  "Is the delay server running? Start it in another terminal with\n"
                  "    build/default/delayserver/delayserver\n"
                  "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
-                 program_name, arguments.host.c_str(), arguments.port.c_str(),
-                 error_message(last_error).c_str());
+                 program_name, arguments.address.c_str(), error_message(last_error).c_str());
     std::exit(1);
 }
 
@@ -365,8 +364,8 @@ int main(int argc, char** argv) {
     // The OS holds pointers into each stream from its first poll on: reserved, none moves.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
-    std::printf("Sending %d requests to %s:%s, each on its own connection:\n", arguments.requests,
-                arguments.host.c_str(), arguments.port.c_str());
+    std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
+                arguments.address.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
         Stream stream{StreamRecord{}, connect_to(arguments)};

@@ -110,9 +110,7 @@ void parse_arguments(int argc, char** argv) {
             std::cout << usage_text;
             std::exit(0);
         }
-        std::cerr << "ch02-callbacks: unknown argument '" << argument
-                  << "' (this program takes no arguments)\n"
-                  << usage_text;
+        std::cerr << "ch02-callbacks: takes no arguments, not '" << argument << "'\n" << usage_text;
         std::exit(2);
     }
 }

@@ -248,8 +248,7 @@ void parse_arguments(int argc, char** argv) {
             std::cout << usage_text;
             std::exit(0);
         }
-        std::cerr << "ch02-coroutines: unknown argument '" << argument
-                  << "' (this program takes no arguments)\n"
+        std::cerr << "ch02-coroutines: takes no arguments, not '" << argument << "'\n"
                   << usage_text;
         std::exit(2);
     }

@@ -265,7 +265,7 @@ std::string read_address(int server_output, pid_t server, int timeout_seconds) {
 void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
     constexpr std::string_view server_name = "delayserver: ";
     char buffer[4096];
-    std::string pending;  // read but not yet written: the start of a line, when prefixing
+    std::string pending;  // the start of a line, until its end arrives
     while (true) {
         const ssize_t got = read(server_output, buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) {
@@ -274,7 +274,12 @@ void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
         if (got <= 0) {
             break;
         }
+        // The log is a courtesy: a failed write to it must not end the run.
         if (log_fd < 0) {
+            continue;
+        }
+        if (!prefix_lines) {
+            [[maybe_unused]] const ssize_t written = write(log_fd, buffer, got);
             continue;
         }
         pending.append(buffer, static_cast<std::size_t>(got));
@@ -283,25 +288,17 @@ void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
         for (std::size_t newline = pending.find('\n'); newline != std::string::npos;
              newline = pending.find('\n', line_start)) {
             std::string_view line(pending.data() + line_start, newline + 1 - line_start);
-            if (prefix_lines) {
-                text += "[delayserver] ";
-                if (line.starts_with(server_name)) {
-                    line.remove_prefix(server_name.size());
-                }
+            if (line.starts_with(server_name)) {
+                line.remove_prefix(server_name.size());
             }
-            text += line;
+            text.append("[delayserver] ").append(line);
             line_start = newline + 1;
         }
         pending.erase(0, line_start);
-        if (!prefix_lines) {  // unprefixed, nothing waits for the end of its line
-            text += pending;
-            pending.clear();
-        }
-        // The log is a courtesy: a failed write to it must not end the run.
         [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
     }
-    if (log_fd >= 0 && !pending.empty()) {  // a last line with no newline
-        const std::string text = (prefix_lines ? "[delayserver] " : "") + pending + "\n";
+    if (!pending.empty()) {  // a last line with no newline
+        const std::string text = "[delayserver] " + pending + "\n";
         [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
     }
     close(server_output);

@@ -3,15 +3,15 @@
 # declared. Nothing here is needed to read an example: its own CMakeLists.txt says which
 # platform it needs and what its test expects.
 
-# Warnings on everywhere; errors where WORKSPACE_WERROR is on (the default when the CI
-# environment variable is set, as it is in .ci/run).
+# Warnings on everywhere; errors where WORKSPACE_WERROR is on, and always when the CI
+# environment variable is set (as in .ci/run): also in a build folder that ./run-example
+# configured before, whose cache says OFF.
 function(workspace_set_warnings)
+  option(WORKSPACE_WERROR "Treat compiler warnings as errors (always, when CI is set)" OFF)
   if(DEFINED ENV{CI} AND NOT "$ENV{CI}" STREQUAL "" AND NOT "$ENV{CI}" STREQUAL "false")
-    set(werror_default ON)
-  else()
-    set(werror_default OFF)
+    set(WORKSPACE_WERROR ON)
+    set(WORKSPACE_WERROR ON PARENT_SCOPE)  # for the host tools' build (below)
   endif()
-  option(WORKSPACE_WERROR "Treat compiler warnings as errors" ${werror_default})
   # WORKSPACE_SANITIZER (set by the asan and tsan presets): build everything, the examples
   # and the host tools alike, with these sanitizers. Any report fails the test it happens
   # in: UBSan stops at the first report (-fno-sanitize-recover), ASan always does, and

@@ -428,15 +428,17 @@ int main(int argc, char** argv) {
     Listener listener(acceptor, server);
     listener.accept_next();
 
-    // The one machine-readable line (tools/with-delayserver and the tests parse it), then
-    // a hint for people, on standard error so that standard output stays the request log.
+    // The one machine-readable line (tools/with-delayserver and the tests parse it), then,
+    // for a person at a terminal, a hint on standard error (standard output is the log).
     const std::string address = describe(bound);
     std::printf("listening on %s\n", address.c_str());
     std::fflush(stdout);
-    std::fprintf(stderr,
-                 "Try: curl http://%s/2000/hello%%20world  (answered after 2000 ms)\n"
-                 "Each request is logged on standard output as it arrives. Stop with Ctrl+C.\n",
-                 address.c_str());
+    if (started_from_terminal()) {
+        std::fprintf(stderr,
+                     "Try: curl http://%s/2000/hello%%20world  (answered after 2000 ms)\n"
+                     "Each request is logged on standard output as it arrives. Stop with Ctrl+C.\n",
+                     address.c_str());
+    }
     if (server.settings.fault != Fault::none) {
         std::fprintf(stderr,
                      "delayserver: --fault is set: valid requests get a faulty answer, on "

@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#include <io.h>
+#else
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -113,6 +116,14 @@ std::string describe(const asio::ip::tcp::endpoint& endpoint) {
     const std::string address = endpoint.address().to_string();
     const std::string port = std::to_string(endpoint.port());
     return endpoint.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
+}
+
+bool started_from_terminal() {
+#if defined(_WIN32)
+    return _isatty(_fileno(stderr)) != 0;
+#else
+    return isatty(STDERR_FILENO) == 1;
+#endif
 }
 
 }  // namespace delayserver

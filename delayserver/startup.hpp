@@ -38,4 +38,8 @@ asio::ip::tcp::acceptor open_listening_socket(asio::io_context& io, const Settin
 // "127.0.0.1:8080", or "[::1]:8080" for IPv6, where the address itself contains colons.
 std::string describe(const asio::ip::tcp::endpoint& endpoint);
 
+// Whether standard error is a terminal: a person started the server, not a program (such as
+// tools/with-delayserver) that reads its output and stops it.
+bool started_from_terminal();
+
 }  // namespace delayserver

@@ -23,8 +23,13 @@ execute_process(COMMAND ${COMMAND} RESULT_VARIABLE exit_code
                 OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 100)
 message("${out}--- standard error ---\n${err}--- exit code: ${exit_code}\n")
 set(problems "")
+# Adds one problem; its words may come in several strings, joined as they are.
+macro(problem)
+  string(CONCAT text ${ARGV})
+  list(APPEND problems "${text}")
+endmacro()
 if(NOT exit_code STREQUAL "0")
-  list(APPEND problems "exit code ${exit_code}, expected 0")
+  problem("exit code ${exit_code}, expected 0")
 endif()
 
 # The rows: the way's name, "K of N", wall ms, CPU ms (one decimal: read here in tenths of
@@ -37,7 +42,7 @@ set(name_epoll "epoll")
 foreach(way IN LISTS ways)
   set(pattern "\n${name_${way}} +([0-9]+) of ([0-9]+) +([0-9]+) +([0-9]+)\\.([0-9]) +([0-9]+) +([0-9]+)\n")
   if(NOT out MATCHES "${pattern}")
-    list(APPEND problems "no table row for '${name_${way}}'")
+    problem("no table row for '${name_${way}}'")
     set(wall_${way} 0)
     set(cpu_${way} 0)
     set(tenths_${way} 0)
@@ -45,7 +50,7 @@ foreach(way IN LISTS ways)
     continue()
   endif()
   if(NOT CMAKE_MATCH_1 EQUAL REQUESTS OR NOT CMAKE_MATCH_2 EQUAL REQUESTS)
-    list(APPEND problems "${name_${way}}: ${CMAKE_MATCH_1} of ${CMAKE_MATCH_2} answers right, "
+    problem("${name_${way}}: ${CMAKE_MATCH_1} of ${CMAKE_MATCH_2} answers right, "
                          "expected ${REQUESTS} of ${REQUESTS}")
   endif()
   set(wall_${way} ${CMAKE_MATCH_3})
@@ -60,19 +65,19 @@ math(EXPR halfway "(${longest} + ${sum}) / 2")
 message("longest delay L = ${longest} ms, sum of the delays S = ${sum} ms, (L + S) / 2 = ${halfway} ms")
 
 if(wall_one_after_another LESS sum)
-  list(APPEND problems "${name_one_after_another}: ${wall_one_after_another} ms, less than the "
+  problem("${name_one_after_another}: ${wall_one_after_another} ms, less than the "
                        "sum of the delays (${sum} ms)")
 endif()
 foreach(way IN ITEMS thread_per_request busy_loop epoll)
   if(wall_${way} LESS longest OR NOT wall_${way} LESS halfway)
-    list(APPEND problems "${name_${way}}: ${wall_${way}} ms, expected from the longest delay "
+    problem("${name_${way}}: ${wall_${way}} ms, expected from the longest delay "
                          "(${longest} ms) to less than ${halfway} ms")
   endif()
 endforeach()
 foreach(way IN ITEMS one_after_another thread_per_request epoll)
   math(EXPR ten_times "10 * ${tenths_${way}}")
   if(tenths_busy_loop LESS ten_times)
-    list(APPEND problems "${name_busy_loop}: ${cpu_busy_loop} ms of CPU time, less than ten "
+    problem("${name_busy_loop}: ${cpu_busy_loop} ms of CPU time, less than ten "
                          "times the ${cpu_${way}} ms of '${name_${way}}'")
   endif()
 endforeach()
@@ -81,12 +86,12 @@ endforeach()
 # questions uses about a fiftieth.
 # (A tenth of W ms is W tenths of a ms.)
 if(tenths_busy_loop LESS wall_busy_loop)
-  list(APPEND problems "${name_busy_loop}: ${cpu_busy_loop} ms of CPU time, less than a tenth "
+  problem("${name_busy_loop}: ${cpu_busy_loop} ms of CPU time, less than a tenth "
                        "of its ${wall_busy_loop} ms on the clock: it did not keep a core busy")
 endif()
 math(EXPR ten_times "10 * ${calls_epoll}")
 if(calls_busy_loop LESS ten_times)
-  list(APPEND problems "${name_busy_loop}: ${calls_busy_loop} OS calls, less than ten times "
+  problem("${name_busy_loop}: ${calls_busy_loop} OS calls, less than ten times "
                        "epoll's ${calls_epoll}")
 endif()
 

@@ -14,9 +14,10 @@
 // thread per request, and as cheap as doing nothing while it waits. The busy loop is as
 // fast too, and keeps a CPU core busy all the time it waits.
 //
-// The four ways come first, each a short function, in the order above; then main, which
-// runs and measures them. The rest (arguments, the answer check, the table) is in
-// arguments_and_table.hpp, which a first reading may skip.
+// After what every way shares (connecting and sending, a blocking read), the four ways,
+// each a short function in the order above; then main, which runs and measures them. The
+// rest (arguments, the answer check, the table) is in arguments_and_table.hpp, which a
+// first reading may skip.
 //
 // Usage:    ch03-why-an-event-queue [--address HOST:PORT] [--requests N] [--step MS]
 //                                   [--timeout MS]          (--help lists the defaults)

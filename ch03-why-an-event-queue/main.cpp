@@ -39,6 +39,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -214,10 +215,18 @@ Answers thread_per_request(const Arguments& arguments) {
     std::vector<std::int64_t> os_calls(arguments.requests, 0);  // one counter per thread
     std::vector<std::thread> threads;
     for (int index = 0; index < arguments.requests; ++index) {
-        threads.emplace_back([&arguments, &answers, &os_calls, index] {
-            const FileDescriptor socket = connect_and_send(arguments, index);
-            answers.received[index] = read_until_end(arguments, socket, os_calls[index]);
-        });
+        // std::thread reports a failed pthread_create as an exception carrying the OS's
+        // error (EAGAIN: no more threads allowed): said like every other failed OS call.
+        try {
+            threads.emplace_back([&arguments, &answers, &os_calls, index] {
+                const FileDescriptor socket = connect_and_send(arguments, index);
+                answers.received[index] = read_until_end(arguments, socket, os_calls[index]);
+            });
+        } catch (const std::system_error& error) {
+            std::fprintf(stderr, "%s: pthread_create: %s\n", program_name,
+                         std::strerror(error.code().value()));
+            std::exit(1);
+        }
     }
     for (std::thread& thread : threads) {
         thread.join();

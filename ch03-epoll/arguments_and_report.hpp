@@ -177,12 +177,12 @@ inline std::string bit_names(std::uint64_t value, std::initializer_list<BitName>
     std::string text;
     for (const BitName& name : names) {
         if ((value & name.bit) != 0) {
-            text += (text.empty() ? "" : "|") + std::string(name.name);
+            text.append(text.empty() ? "" : "|").append(name.name);
             value &= ~name.bit;
         }
     }
     if (value != 0 || text.empty()) {
-        text += (text.empty() ? "" : "|") + std::to_string(value);
+        text.append(text.empty() ? "" : "|").append(std::to_string(value));
     }
     return text;
 }

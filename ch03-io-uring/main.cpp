@@ -50,11 +50,15 @@
 const char program_name[] = "ch03-io-uring";  // starts every message
 const char program_purpose[] = "answered through io_uring";
 
+void print_error(std::string_view call, int error) {
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
+                 std::strerror(error));
+}
+
 // Every OS call is checked on the next line; a failure prints the OS's own message. The
 // caller passes the error code, so each call site shows where its error comes from.
 [[noreturn]] void fail(std::string_view call, int error) {
-    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 std::strerror(error));
+    print_error(call, error);
     std::exit(1);
 }
 
@@ -75,7 +79,7 @@ class FileDescriptor {
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {
         if (fd_ >= 0 && close(fd_) != 0) {
-            std::fprintf(stderr, "%s: close: %s\n", program_name, std::strerror(errno));
+            print_error("close", errno);
         }
     }
     int get() const {
@@ -191,9 +195,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send: it returns when every byte is handed to the kernel. MSG_NOSIGNAL: a
-// connection the server has closed makes it fail with EPIPE instead of raising SIGPIPE,
-// which would end the program without a word.
+// A blocking send: it returns when every byte is handed to the kernel.
+// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
+// raising SIGPIPE, which would end the program without a word.
 void send_all(int socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);

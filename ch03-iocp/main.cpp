@@ -217,8 +217,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send, as in ch03-epoll: without an OVERLAPPED, send is an ordinary call that
-// returns when every byte is handed over. Windows has no SIGPIPE and no EINTR to guard against.
+// A blocking send: it returns when every byte is handed to the kernel.
+// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
+// has no SIGPIPE and no EINTR to guard against.
 void send_all(SOCKET socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
@@ -357,7 +358,7 @@ bool read_stream(Stream& stream) {
 
 int main(int argc, char** argv) {
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
-    // text mode would turn into "\r\r\n". Now the output is ch03-epoll's, byte for byte.
+    // text mode would turn into "\r\r\n".
     if (_setmode(_fileno(stdout), _O_BINARY) == -1) {
         std::perror("ch03-iocp: _setmode");  // a C runtime call: errno, not GetLastError
         return 1;

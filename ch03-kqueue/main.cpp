@@ -55,11 +55,15 @@ const char program_purpose[] = "answered through kqueue";
 #define MSG_NOSIGNAL 0  // older macOS SDKs: SO_NOSIGPIPE (connect_to) does the job
 #endif
 
+void print_error(std::string_view call, int error) {
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
+                 std::strerror(error));
+}
+
 // Every OS call is checked on the next line; a failure prints the OS's own message. The
 // caller passes the error code, so each call site shows where its error comes from.
 [[noreturn]] void fail(std::string_view call, int error) {
-    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 std::strerror(error));
+    print_error(call, error);
     std::exit(1);
 }
 
@@ -76,7 +80,7 @@ class FileDescriptor {
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {
         if (fd_ >= 0 && close(fd_) != 0) {
-            std::fprintf(stderr, "%s: close: %s\n", program_name, std::strerror(errno));
+            print_error("close", errno);
         }
     }
     int get() const {
@@ -168,9 +172,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send: it returns when every byte is handed to the kernel. MSG_NOSIGNAL: a
-// connection the server has closed makes it fail with EPIPE instead of raising SIGPIPE,
-// which would end the program without a word.
+// A blocking send: it returns when every byte is handed to the kernel.
+// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
+// raising SIGPIPE, which would end the program without a word.
 void send_all(int socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -302,13 +306,13 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
 // Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// One page: a whole answer of the delay server fits, and we read until EAGAIN anyway.
+// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
 constexpr std::size_t read_buffer_size = 4096;
 
-// Reads everything the stream has for us. EV_CLEAR reports a socket once per change, so
-// we must read until the kernel says EAGAIN ("nothing more for now"), or the rest of the
-// data would never be reported again. Returns true when the stream reached end of file
-// just now.
+// Reads everything the stream has for us. Edge-triggered (EPOLLET in ch03-epoll, EV_CLEAR in
+// ch03-kqueue), the kernel reports a socket once per change, so we must read until it says
+// EAGAIN ("nothing more for now"), or the rest of the data would never be reported again.
+// Returns true when the stream reached end of file just now.
 bool read_stream(Stream& stream) {
     char buffer[read_buffer_size];
     while (true) {

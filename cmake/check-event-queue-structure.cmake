@@ -236,5 +236,6 @@ string(REPLACE ";" "\n  " listing "${functions_${reference}}")
 list(JOIN examples ", " names)
 message("${names}: the same ${support_file}, and the same sections and functions in "
         "main.cpp, in the same order:\n  ${listing}\n"
-        "${shared_code_pairs} definitions have the same code in two main.cpp files, and the same "
-        "comments too (a reworded comment is noticed: tried on ${name}, ${a} against ${b}).")
+        "${shared_code_pairs} pairs of main.cpp files share a function or class with the same code, "
+        "and its comments are the same too (a reworded comment is noticed: tried on ${name}, "
+        "${a} against ${b}).")

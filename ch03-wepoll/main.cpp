@@ -4,13 +4,13 @@
 // sends request i with a delay of (N - i) * step milliseconds: the first sent is the
 // slowest. Then it waits for all of them on one thread: a poll of each socket is sent to the
 // AFD driver (the kernel driver under Winsock), and GetQueuedCompletionStatusEx sleeps until
-// the driver reports, on an I/O completion port, sockets with data. The
+// the driver reports sockets with data on an I/O completion port. The
 // answers come back in reverse order, in about the longest delay, not the sum of all.
 //
 // An AFD poll is readiness-based, as epoll is: the port says "this socket can be read now",
 // and we do the reading. Compare ch03-epoll (the same model on Linux) and ch03-iocp (Windows,
 // completion-based: the kernel does the reading and says "done").
-// wepoll, mio and libuv wait on sockets so; afd.h declares what Windows does not (AFD's parts).
+// wepoll, mio and libuv wait on Windows sockets this way; afd.h declares what Windows does not.
 //
 // The story in the book's order: create the queue, connect and send, register interest,
 // wait, read. The rest, the same on every OS (arguments, answer check, summary, timeline),

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,12 +58,18 @@ std::string_view::size_type request_line_start(std::string_view head) {
     }
 }
 
-// HEAD is GET without the body: a head whose method is HEAD gets the answer the same head
-// with GET would get (status, delay, body and so content-length), and no body is sent.
+// HEAD is GET without the body: a head whose request line is well-formed with the method
+// HEAD gets the answer the same head with GET would get (status, delay, body and so
+// content-length), and no body is sent.
 void check_head_method(std::string_view head, const RequestOutcome& outcome) {
     const auto start = request_line_start(head);
-    const bool is_head = head.substr(start).starts_with("HEAD ");
-    const bool is_get = head.substr(start).starts_with("GET ");
+    std::string_view line = head.substr(start, head.find('\n', start) - start);
+    if (line.ends_with('\r')) {
+        line.remove_suffix(1);
+    }
+    const std::optional<RequestLine> request_line = parse_request_line(line);
+    const bool is_head = request_line && request_line->method == "HEAD";
+    const bool is_get = request_line && request_line->method == "GET";
     check(outcome.status_code != 405 || (!is_head && !is_get), "GET and HEAD never get 405");
     if (!is_head) {
         if (is_get) {

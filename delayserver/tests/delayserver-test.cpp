@@ -316,7 +316,7 @@ std::string send_and_receive(const Address& address, std::string_view request) {
 
 // Checks the shape every answer shares (the headers in this order, lower case):
 //   HTTP/1.1 200 OK / content-length / connection: close /
-//   content-type: text/plain; charset=utf-8 / date: IMF-fixdate [/ allow: GET for 405]
+//   content-type: text/plain; charset=utf-8 / date: IMF-fixdate [/ allow: GET, HEAD for 405]
 // then the status line and the body.
 void check_answer(const std::string& request, const std::string& raw,
                   std::string_view expected_status_line, std::string_view expected_body,
@@ -360,7 +360,7 @@ void check_answer(const std::string& request, const std::string& raw,
     check(std::regex_match(answer.headers[3].second, imf_fixdate),
           what + ": date \"" + answer.headers[3].second + "\" is not an IMF-fixdate");
     if (expected_names.size() == 5) {
-        check_equal(what + ", allow", "GET", answer.headers[4].second);
+        check_equal(what + ", allow", "GET, HEAD", answer.headers[4].second);
     }
     check_equal(what + ", body", body_is_sent ? expected_body : "", answer.body);
 }
@@ -737,16 +737,38 @@ void case_unknown_path(const Address& address) {
 }
 
 void case_method_not_allowed(const Address& address) {
-    for (const std::string method : {"POST", "DELETE", "get"}) {
-        expect_answer(address, method + " /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                      "HTTP/1.1 405 Method Not Allowed",
-                      "Method '" + method + "' is not allowed: this server answers GET only.\n");
+    // Method names are case-sensitive (RFC 9110 section 9.1): "get" and "head" are not GET
+    // and HEAD.
+    for (const std::string method : {"POST", "DELETE", "get", "head"}) {
+        expect_answer(
+            address, method + " /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "HTTP/1.1 405 Method Not Allowed",
+            "Method '" + method + "' is not allowed: this server answers GET and HEAD only.\n");
     }
-    // The answer to HEAD has the same headers, but no body (RFC 9110 section 9.3.2).
-    const std::string head_request = "HEAD /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    check_answer(head_request, send_and_receive(address, head_request),
-                 "HTTP/1.1 405 Method Not Allowed",
-                 "Method 'HEAD' is not allowed: this server answers GET only.\n", false);
+}
+
+// HEAD is GET without the body (RFC 9110 section 9.3.2): the same status line and headers,
+// content-length included, after the same delay, and nothing after the empty line. The
+// request is what `curl -I http://HOST:PORT/100/x` sends.
+void case_head_method(const Address& address) {
+    const std::string request =
+        "HEAD /100/x HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+    const auto start = std::chrono::steady_clock::now();
+    const std::string raw = send_and_receive(address, request);
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    // content-length: 1, the length of GET's body "x"; and no body at all.
+    check_answer(request, raw, "HTTP/1.1 200 OK", "x", false);
+    check(raw.ends_with("\r\n\r\n"),
+          "the answer to HEAD ends with the empty line after its headers");
+    const std::string took = "answered after " + std::to_string(waited.count()) + " ms";
+    check(waited >= 100ms, took + ", before its delay of 100");
+    check(waited <= 100ms + generous_bound,
+          took + ", more than " + std::to_string(generous_bound.count()) + " ms after its delay");
+    // An error answer to HEAD has no body either; its content-length is that of GET's.
+    const std::string missing = "HEAD /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    check_answer(missing, send_and_receive(address, missing), "HTTP/1.1 404 Not Found",
+                 not_found_body, false);
 }
 
 void case_malformed_request_line(const Address& address) {
@@ -910,7 +932,7 @@ void case_error_log(const std::string& server_path) {
          "number of milliseconds."},
         {"DELETE /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
          "delayserver: answered 405 Method Not Allowed to DELETE /50/x: Method 'DELETE' is not "
-         "allowed: this server answers GET only."},
+         "allowed: this server answers GET and HEAD only."},
         {"GET /50/x\r\n\r\n",
          "delayserver: answered 400 Bad Request to a malformed request "
          "line: " +
@@ -1219,6 +1241,7 @@ const Case cases[] = {
     {"unknown-path", needs_address, [](const Inputs& in) { case_unknown_path(in.address); }},
     {"method-not-allowed", needs_address,
      [](const Inputs& in) { case_method_not_allowed(in.address); }},
+    {"head-method", needs_address, [](const Inputs& in) { case_head_method(in.address); }},
     {"malformed-request-line", needs_address,
      [](const Inputs& in) { case_malformed_request_line(in.address); }},
     {"malformed-header", needs_address,

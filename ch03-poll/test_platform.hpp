@@ -11,6 +11,10 @@
 // limit up to the hard one). Returns why it cannot, or "".
 std::string raise_descriptor_limit(std::size_t wanted);
 
+// True for the errors that mean "not allowed here" rather than "broken": ENOSYS and EPERM
+// on POSIX (io_uring_setup in a container or with io_uring_disabled set); none on Windows.
+bool queue_not_allowed(long os_error);
+
 // A signal sent to the thread that made this object, with a handler that only notes it: a
 // blocking call there is interrupted (EINTR), as a real program's would be by SIGCHLD or
 // SIGWINCH. The handler is installed without SA_RESTART, so the OS does not retry the call.

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <csignal>
 
 #include "test_platform.hpp"
@@ -23,6 +24,10 @@ std::string raise_descriptor_limit(std::size_t wanted) {
         return "setrlimit failed";
     }
     return "";
+}
+
+bool queue_not_allowed(long os_error) {
+    return os_error == ENOSYS || os_error == EPERM;
 }
 
 namespace {

@@ -6,6 +6,10 @@ std::string raise_descriptor_limit(std::size_t) {
     return "";
 }
 
+bool queue_not_allowed(long) {
+    return false;
+}
+
 std::string SignalDuringPoll::why_not() {
     return "Windows has no POSIX signals: nothing interrupts a wait there";
 }

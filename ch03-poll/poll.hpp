@@ -118,7 +118,7 @@ class Poll {
     // Creates the OS's queue; on failure, error says why and the Poll is not usable.
     explicit Poll(PollError& error);
     ~Poll();
-    Poll(Poll&&) noexcept;  // the Registry's pointers go to the heap, which stays
+    Poll(Poll&&) noexcept;  // only before registry() or a Waker refers to this one
     Poll& operator=(Poll&&) = delete;
     Registry& registry() {
         return registry_;

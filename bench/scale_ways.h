@@ -27,6 +27,10 @@ inline const std::vector<Way> scale_ways = {
     {"epoll", "bench-scale-epoll", "raw epoll",
      "[scale_epoll.cpp](../bench/scale_epoll.cpp) (non-blocking sockets, one edge-triggered "
      "epoll loop, as in ch03-epoll)"},
+    {"poll", "bench-scale-poll", "Poll on epoll",
+     "[scale_poll.cpp](../bench/scale_poll.cpp) (scale_epoll.cpp's client on "
+     "[ch03-poll](../ch03-poll/README.md)'s Poll over its epoll backend: one-shot, re-armed "
+     "after each event)"},
     {"io_uring", "bench-scale-io-uring", "raw io_uring",
      "[scale_io_uring.cpp](../bench/scale_io_uring.cpp) (one io_uring loop through liburing, "
      "as in ch03-io-uring: connect, send and receive submitted as operations, their results "

@@ -4,7 +4,8 @@
 # same order, and the same functions for the same steps, so that a diff between any two
 # shows the OS difference. This check keeps them that way. An event-queue example is a
 # folder with the shared support file, arguments_and_report.hpp; ch03-epoll is the
-# reference. The check fails
+# reference. ch03-poll belongs here on purpose: it tells the same story on its Poll API,
+# and a diff against ch03-epoll shows what the abstraction changes. The check fails
 #   - if the support files are not byte for byte the same as ch03-epoll's (each folder
 #     keeps its own copy so that it builds alone; a fix is made once and copied);
 #   - if the main.cpp files differ in their section banners, a title between two lines of

@@ -1,0 +1,45 @@
+# cmake -DSOURCE_DIR=<top of the repository> -P ch03-poll/check-sources.cmake
+#
+# What ch03-poll promises about its own sources, checked:
+#   - main.cpp has no #if: one file for every OS, the build picks the backend;
+#   - each file stays within the size a reader can take in beside the others (wc -l), a
+#     budget met by moving what is OS-independent out, never by cutting comments;
+#   - afd.h is byte for byte ch03-wepoll's: the examples share no code, so each keeps its own
+#     copy of the declarations that no Windows header has, and a fix is made once and copied.
+cmake_minimum_required(VERSION 3.25)
+set(folder ${SOURCE_DIR}/ch03-poll)
+set(failed FALSE)
+
+file(STRINGS ${folder}/main.cpp conditionals REGEX "^[ \t]*#[ \t]*if")
+if(conditionals)
+  message(SEND_ERROR "ch03-poll/main.cpp has conditional compilation: ${conditionals}")
+  set(failed TRUE)
+endif()
+
+set(budgets poll.hpp=150 poll_epoll.cpp=180 poll_kqueue.cpp=250 poll_io_uring.cpp=320
+    poll_afd.cpp=400 sockets_posix.cpp=200 sockets_windows.cpp=200 main.cpp=250)
+foreach(budget IN LISTS budgets)
+  string(REPLACE "=" ";" budget "${budget}")
+  list(GET budget 0 file)
+  list(GET budget 1 most)
+  file(READ ${folder}/${file} text)
+  string(REGEX MATCHALL "\n" newlines "${text}")
+  list(LENGTH newlines count)
+  if(count GREATER most)
+    message(SEND_ERROR "ch03-poll/${file}: ${count} lines, over its budget of ${most}")
+    set(failed TRUE)
+  else()
+    message("ch03-poll/${file}: ${count} lines (budget ${most})")
+  endif()
+endforeach()
+
+file(READ ${folder}/afd.h ours)
+file(READ ${SOURCE_DIR}/ch03-wepoll/afd.h theirs)
+if(NOT ours STREQUAL theirs)
+  message(SEND_ERROR "ch03-poll/afd.h differs from ch03-wepoll/afd.h; make the change in one "
+                     "and copy it:\n  diff ch03-wepoll/afd.h ch03-poll/afd.h")
+  set(failed TRUE)
+endif()
+if(failed)
+  message(FATAL_ERROR "ch03-poll's sources break their promises (see above).")
+endif()

@@ -1,0 +1,250 @@
+// ch03-poll: five slow requests, one thread, one Poll; the same program on every OS.
+//
+// ch03-epoll's story on the chapter's common denominator, not one OS's queue: poll.hpp's
+// Poll, Registry, Token and Interest, named as in the book's chapter 4 and mio. The build
+// picks the backend (epoll on Linux, kqueue on macOS and the BSDs, AFD polls on Windows; on
+// Linux also io_uring and libkqueue); the socket calls that differ are in sockets.hpp.
+//
+// Each connection is made without blocking, and that is where reregister comes in: a socket
+// is registered writable, which it becomes when its connect completes; the request is sent
+// then, and the socket is re-registered readable, for the answer. Every registration is
+// one-shot (poll.hpp says why): after each event the socket is re-armed.
+//
+// Usage:    ch03-poll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
+//                     [--timeline]           (--help lists the defaults)
+//           The delay server must be running: ./run-example ch03-poll starts one.
+// Platform: Linux (also ch03-poll-io-uring, ch03-poll-kqueue), macOS, the BSDs, Windows.
+//
+// What to watch for: ch03-epoll's output: request-4 first, request-0 last, in about the
+// longest delay; and the same output from every backend.
+#include <utility>
+#include <vector>
+
+#include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
+#include "poll.hpp"
+#include "sockets.hpp"
+
+// ----------------------------------------------------------------------------------------
+// Reporting errors
+// ----------------------------------------------------------------------------------------
+
+// ch03-poll, or ch03-poll-io-uring, ch03-poll-kqueue: CMakeLists.txt names each program.
+const char program_name[] = CH03_POLL_PROGRAM;  // starts every message
+const char program_purpose[] = "answered through one Poll, the same on every OS";
+
+// Every call is checked on the next line; a failure prints the OS's own message.
+[[noreturn]] void fail(std::string_view call, const std::string& message) {
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
+                 message.c_str());
+    std::exit(1);
+}
+
+// Poll's errors: the OS call that failed under it and the OS's message, or its own.
+void check(PollError error, std::string_view what) {
+    if (error) {
+        fail(what, error.code == PollErrc::os_call_failed
+                       ? std::string(error.call) + ": " + socket_error_message(error.os_error)
+                       : describe(error.code));
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// The event queue
+// ----------------------------------------------------------------------------------------
+
+// The OS's queue, behind Poll.
+Poll create_queue() {
+    PollError error;
+    Poll poll(error);
+    check(error, "Poll");
+    return poll;
+}
+
+// ----------------------------------------------------------------------------------------
+// Connecting and sending
+// ----------------------------------------------------------------------------------------
+
+// One connection to the delay server: its socket, and what it asked and got (StreamRecord).
+struct Stream : StreamRecord {
+    Socket socket;
+    std::string unsent;  // the request, until the socket has taken all of it
+};
+
+[[noreturn]] void fail_to_connect(const Arguments& arguments, const std::string& why) {
+    std::fprintf(stderr,
+                 "%s: cannot connect to %s: %s\n"
+                 "Is the delay server running? Start it in another terminal with\n"
+                 "    build/default/delayserver/delayserver\n"
+                 "or let ./run-example %s start one for this run.\n",
+                 program_name, arguments.address.c_str(), why.c_str(), program_name);
+    std::exit(1);
+}
+
+// Starts a non-blocking connect to host:port: it goes on in the kernel, and the socket is
+// reported writable when it is done (or failed).
+Socket connect_to(const Arguments& arguments) {
+    std::string error;
+    Socket socket = start_connect(arguments.host, arguments.port, error);
+    if (!socket.is_open()) {
+        fail_to_connect(arguments, error);
+    }
+    return socket;
+}
+
+// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
+// server to answer "request-0" after 5000 ms.
+std::string build_request(std::string_view path) {
+    return "GET " + std::string(path) +
+           " HTTP/1.1\r\n"
+           "Host: localhost\r\n"
+           "Connection: close\r\n"
+           "\r\n";
+}
+
+// Sends what the socket takes now; true when all of it is sent (the time is noted for the
+// timeline). A connect that failed shows here: the delay server is not there.
+bool send_all(Stream& stream, const Arguments& arguments) {
+    if (const long error = connect_result(stream.socket); error != 0) {
+        fail_to_connect(arguments, socket_error_message(error));
+    }
+    while (!stream.unsent.empty()) {
+        const long sent = send_some(stream.socket, stream.unsent);
+        if (sent == would_block) {
+            return false;  // The socket's buffer is full: the rest when it is writable again.
+        }
+        if (sent == socket_failed) {
+            fail("send", socket_error_message(last_socket_error()));
+        }
+        stream.unsent.erase(0, static_cast<std::size_t>(sent));
+    }
+    stream.sent_at = Clock::now();
+    return true;
+}
+
+// ----------------------------------------------------------------------------------------
+// Registering interest
+// ----------------------------------------------------------------------------------------
+
+// Asks Poll to report once when `socket` can be written (connected) or read (the answer is
+// there), with the token (the stream's index in the stream list) to tell which stream. The
+// first time registers; after each event, reregister re-arms: one-shot, as poll.hpp says.
+void register_interest(Registry& registry, const Socket& socket, std::size_t token,
+                       Interest interest, bool first_time) {
+    check(first_time ? registry.register_source(socket.get(), Token{token}, interest)
+                     : registry.reregister(socket.get(), Token{token}, interest),
+          first_time ? "register" : "reregister");
+}
+
+// ----------------------------------------------------------------------------------------
+// The wait loop
+// ----------------------------------------------------------------------------------------
+
+bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
+void print_response(std::size_t token, const Stream& stream);
+
+// Events taken per poll: the five streams of a run fit; any more wait for the next.
+constexpr std::size_t max_events_per_wait = 16;
+
+void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& arguments,
+               Clock::time_point deadline) {
+    std::size_t finished_streams = 0;
+    Events events(max_events_per_wait);
+    while (finished_streams < streams.size()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        // Sleeps until at least one registration has an event, or the time is up: no events
+        // means that. A signal is not an error: poll waits again by itself.
+        check(poll.poll(events, left), "poll");
+        if (events.list.empty()) {
+            std::fprintf(stderr, "%s: timed out with %zu of %zu responses\n", program_name,
+                         finished_streams, streams.size());
+            std::exit(1);
+        }
+        for (const Event& event : events.list) {
+            const std::size_t token = event.token.value;
+            Stream& stream = streams[token];
+            Interest next = {.readable = true};
+            if (!stream.unsent.empty()) {
+                // Writable: connected. Send, then wait for the answer (or for room to send the
+                // rest): the same socket, re-armed for another interest.
+                next = send_all(stream, arguments) ? next : Interest{.writable = true};
+            } else if (read_stream(stream)) {  // may be spurious: it reads to "would block"
+                stream.finished = true;
+                stream.answered_at = Clock::now();
+                ++finished_streams;
+                print_response(token, stream);
+                // Deregistered before its socket is closed (at the end of main).
+                check(poll.registry().deregister(stream.socket.get()), "deregister");
+                continue;
+            }
+            register_interest(poll.registry(), stream.socket, token, next, false);
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Reading a stream
+// ----------------------------------------------------------------------------------------
+
+// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
+constexpr std::size_t read_buffer_size = 4096;
+
+// Reads everything the stream has for us, until the socket says "would block" ("nothing more
+// for now"): an event may be spurious, and what is left unread would not be reported until
+// the re-arm. Returns true when the stream reached end of file just now.
+bool read_stream(Stream& stream) {
+    char buffer[read_buffer_size];
+    while (true) {
+        const long count = receive_some(stream.socket, buffer);
+        if (count > 0) {
+            stream.received.append(buffer, static_cast<std::size_t>(count));  // maybe partial
+            continue;
+        }
+        if (count == 0) {
+            return true;  // End of file: the server sent everything and closed.
+        }
+        if (count == would_block) {
+            return false;  // Read all there is for now; re-arm and wait for the next event.
+        }
+        fail("recv", socket_error_message(last_socket_error()));
+    }
+}
+
+void print_response(std::size_t token, const Stream& stream) {
+    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
+                stream.received.c_str());
+    std::fflush(stdout);
+}
+
+// ----------------------------------------------------------------------------------------
+// The program
+// ----------------------------------------------------------------------------------------
+
+int main(int argc, char** argv) {
+    const Arguments arguments = parse_arguments(argc, argv);
+    const SocketLibrary socket_library;  // WSAStartup on Windows
+    const Clock::time_point start = Clock::now();
+    Poll poll = create_queue();
+
+    std::vector<Stream> streams;
+    std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
+                arguments.address.c_str());
+    for (int index = 0; index < arguments.requests; ++index) {
+        const int delay_ms = (arguments.requests - index) * arguments.step_ms;
+        Stream stream{StreamRecord{}, connect_to(arguments), ""};
+        stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
+        stream.unsent = build_request(stream.request_path);
+        register_interest(poll.registry(), stream.socket, streams.size(),
+                          Interest{.writable = true}, true);  // connected: send (wait_loop)
+        std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
+        streams.push_back(std::move(stream));
+    }
+    std::printf("Waiting for the answers on one thread...\n\n");
+    std::fflush(stdout);
+
+    wait_loop(poll, streams, arguments, start + std::chrono::milliseconds(arguments.timeout_ms));
+    const int result = print_summary(streams, arguments, Clock::now() - start);
+    if (arguments.timeline) {
+        print_timeline(streams, start);
+    }
+    return result;
+}

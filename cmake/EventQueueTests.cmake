@@ -16,8 +16,6 @@
 # tools/expected-nothing.txt (arguments refused: nothing on standard output).
 get_filename_component(WORKSPACE_EVENT_QUEUE_EXPECTED
                        ${CMAKE_CURRENT_LIST_DIR}/../tools/event-queue-expected ABSOLUTE)
-get_filename_component(WORKSPACE_EXPECTED_NOTHING
-                       ${CMAKE_CURRENT_LIST_DIR}/../tools/expected-nothing.txt ABSOLUTE)
 
 function(workspace_event_queue_tests example)
   cmake_parse_arguments(PARSE_ARGV 1 queue "" "REFUSED;RESET" "")

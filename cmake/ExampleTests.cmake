@@ -46,6 +46,11 @@ set(WORKSPACE_HANDLE_AUDIT_REPORT --stderr "handle-audit: [0-9]+ handles open be
 set(WORKSPACE_HANDLE_AUDIT_CHECKS ${WORKSPACE_HANDLE_AUDIT_REPORT}
     --stderr-absent "handle-audit: left open")
 
+# The expected output of a program that prints nothing on standard output (a refused
+# argument, say), one file for every example: EXPECTED ${WORKSPACE_EXPECTED_NOTHING}.
+get_filename_component(WORKSPACE_EXPECTED_NOTHING
+                       ${CMAKE_CURRENT_LIST_DIR}/../tools/expected-nothing.txt ABSOLUTE)
+
 # Declares one test of an example: runs it (under the cross-compiling emulator, if any)
 # through tools/expect-output, which compares its standard output line by line with
 # EXPECTED and checks how the process ended.

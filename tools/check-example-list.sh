@@ -5,7 +5,7 @@
 #   - every line is a comment or one of emulator, delayserver, delayserver-targets, example,
 #     and the three settings are there once each;
 #   - every example folder of the top-level CMakeLists.txt (add_subdirectory(chNN-...)), and
-#     delayserver, has one line, found by its name;
+#     in a native build delayserver, has one line, found by its name;
 #   - a built example's program is an executable file (the test runs after the build) and it
 #     needs delayserver or -; a skipped one says why, and names a preset of
 #     CMakePresets.json or nothing;
@@ -40,7 +40,12 @@ done
 presets=$(sed -n 's/^ *"name": "\([a-z0-9-]*\)".*/\1/p' "$source_dir/CMakePresets.json")
 folders=$(sed -n 's/^add_subdirectory(\(ch[0-9][0-9]-[a-z0-9-]*\)).*/\1/p' "$source_dir/CMakeLists.txt")
 checked=0
-for name in $folders delayserver; do
+# The delay server is an example of a native build; a cross build (one with an emulator)
+# builds it for the build machine only (host-tools), and lists it not.
+if [ -z "$(list_setting "$list" emulator)" ]; then
+  folders="$folders delayserver"
+fi
+for name in $folders; do
   line=$(list_example "$list" "$name")
   if [ -z "$line" ]; then
     problem "no line for $name"

@@ -17,7 +17,8 @@ constexpr std::string_view usage_text =
     "  --show-threads  also print how many threads the process had when main started\n"
     "                  and after the fibers ran\n"
     "  --overflow      instead, run one fiber that overflows its stack: it dies on the\n"
-    "                  guard page below the stack (SIGSEGV; on Windows an access violation)\n"
+    "                  guard page below the stack (SIGSEGV; SIGBUS on macOS; on Windows\n"
+    "                  an access violation)\n"
     "  --help          this text\n";
 
 // What main runs: the five lines; the five lines and the thread counts; or, instead, the

@@ -17,21 +17,25 @@
 //   switch_stack.h      the switch itself, in switch_stack_<os>_<cpu>.cpp: a few lines of
 //                       assembly per CPU and ABI, saving exactly what a call must keep
 //                       (switch_stack_check.cpp, a test, checks that it does)
-//   stack.h             a stack from the OS with a guard page below it: stack_posix.cpp,
-//                       stack_windows.cpp
+//   stack.h             a stack from the OS with a guard page below it: stack_posix.cpp
+//                       (Linux, macOS), stack_windows.cpp
 //   sanitizer_hooks.h   what AddressSanitizer and ThreadSanitizer must be told at a switch
-//   thread_count.h      for --show-threads: thread_count_linux.cpp, thread_count_windows.cpp
+//   thread_count.h      for --show-threads: thread_count_linux.cpp, thread_count_macos.cpp,
+//                       thread_count_windows.cpp
 //   stack_overflow.h    call_deeper, which runs a fiber off its stack, for --overflow
 //   arguments.h         the options, --help and the usage error
 //
 // Usage:    ch02-fibers [--show-threads | --overflow]
 //           --show-threads  also print how many threads the process had when main started
-//                           and after the tasks ran (Linux: /proc/self/status; Windows:
-//                           Toolhelp). The numbers are equal: no thread was added.
+//                           and after the tasks ran (Linux: /proc/self/status; macOS:
+//                           Mach's task_threads; Windows: Toolhelp). The numbers are
+//                           equal: no thread was added.
 //           --overflow      instead, one fiber that calls itself until its stack runs out:
-//                           it dies on the guard page (SIGSEGV; on Windows an access
-//                           violation), as a thread does on its own stack's guard page.
-// Platform: Linux on x86-64 or ARM64, Windows on x86-64 (the switch is per CPU and ABI).
+//                           it dies on the guard page (SIGSEGV; SIGBUS on macOS; on Windows
+//                           an access violation), as a thread does on its own stack's guard
+//                           page.
+// Platform: Linux on x86-64 or ARM64, macOS on ARM64 or x86-64, Windows on x86-64 (the
+// switch is per CPU and ABI; the macOS files are checked by clang on Linux, not run here).
 //
 // What to watch for: the output of ch02-os-threads, from one thread. The sanitizers must be
 // told about every switch (sanitizer_hooks.h), or they can report errors that are not

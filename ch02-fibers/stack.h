@@ -2,11 +2,12 @@
 //
 // Each fiber needs a stack of its own, as a thread has. The memory comes straight from the
 // OS, page by page, so that the lowest page can be made inaccessible: a fiber that overflows
-// its stack then faults on that guard page at once (SIGSEGV; on Windows an access violation)
-// instead of silently writing over whatever lies below. Thread stacks have the same guard.
+// its stack then faults on that guard page at once (SIGSEGV; SIGBUS on macOS; on Windows an
+// access violation) instead of silently writing over whatever lies below. Thread stacks have
+// the same guard.
 //
 // The build compiles exactly one of the two files that implement this header, chosen by OS:
-//   stack_posix.cpp     mmap, then mprotect the lowest page to no access (Linux)
+//   stack_posix.cpp     mmap, then mprotect the lowest page to no access (Linux, macOS)
 //   stack_windows.cpp   VirtualAlloc, then VirtualProtect the lowest page to no access
 // A first reading of main.cpp may skip them: what matters there is that a fiber has a stack.
 #pragma once

@@ -2,8 +2,9 @@
 // --overflow.
 //
 // main.cpp's run_overflow calls it on a fiber's 64 KiB stack: the fiber dies on the guard
-// page below the stack (stack.h), with SIGSEGV (on Windows an access violation), as a
-// thread does on its own stack's guard page. Run `./run-example ch02-fibers --overflow`.
+// page below the stack (stack.h), with SIGSEGV (SIGBUS on macOS; on Windows an access
+// violation), as a thread does on its own stack's guard page. Run `./run-example ch02-fibers
+// --overflow`.
 #pragma once
 
 // --overflow's recursion stops here, at a depth it never reaches: a kilobyte per call, so a

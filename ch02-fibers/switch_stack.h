@@ -8,8 +8,11 @@
 // compiler need not save it.
 //
 // The build compiles exactly one of the switch_stack_*.cpp files, chosen by OS and CPU:
-//   switch_stack_linux_x86_64.cpp     the System V ABI (Linux, BSD; macOS uses it too)
+//   switch_stack_linux_x86_64.cpp     the System V ABI (Linux, BSD)
 //   switch_stack_linux_aarch64.cpp    the AAPCS64 (ARM64 Linux)
+//   switch_stack_macos_x86_64.cpp     the same instructions as Linux's, for Mach-O
+//   switch_stack_macos_arm64.cpp      the same instructions as Linux's, for Mach-O (Apple's
+//                                     ARM64 ABI keeps AAPCS64's callee-saved registers)
 //   switch_stack_windows_x86_64.cpp   the Microsoft x64 ABI, plus what Windows keeps about
 //                                     the stack in the thread's information block
 #pragma once

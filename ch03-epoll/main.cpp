@@ -15,7 +15,7 @@
 // is in arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-epoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                      [--timeline]          (--help lists the defaults)
+//           [--timeline]                    (--help lists the defaults)
 //           The delay server must be running: ./run-example ch03-epoll starts one.
 // Platform: Linux (epoll is Linux-only).
 //
@@ -42,10 +42,15 @@
 const char program_name[] = "ch03-epoll";  // starts every message
 const char program_purpose[] = "answered through epoll";
 
-// Every OS call is checked on the next line; a failure prints the OS's own message.
-[[noreturn]] void fail(std::string_view call) {
+void print_error(std::string_view call, int error) {
     std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 std::strerror(errno));
+                 std::strerror(error));
+}
+
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
+[[noreturn]] void fail(std::string_view call, int error) {
+    print_error(call, error);
     std::exit(1);
 }
 
@@ -53,7 +58,7 @@ const char program_purpose[] = "answered through epoll";
 // The event queue
 // ----------------------------------------------------------------------------------------
 
-// Owns one file descriptor (the queue, or a socket) and closes it once.
+// Owns one file descriptor (a socket, or the queue where it is one) and closes it once.
 class FileDescriptor {
   public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -62,7 +67,7 @@ class FileDescriptor {
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {
         if (fd_ >= 0 && close(fd_) != 0) {
-            std::fprintf(stderr, "%s: close: %s\n", program_name, std::strerror(errno));
+            print_error("close", errno);
         }
     }
     int get() const {
@@ -76,7 +81,7 @@ class FileDescriptor {
 FileDescriptor create_queue() {
     FileDescriptor queue(epoll_create1(EPOLL_CLOEXEC));
     if (queue.get() < 0) {
-        fail("epoll_create1");
+        fail("epoll_create1", errno);
     }
     return queue;
 }
@@ -109,7 +114,7 @@ FileDescriptor connect_to(const Arguments& arguments) {
         FileDescriptor socket(::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC,
                                        address->ai_protocol));
         if (socket.get() < 0) {
-            fail("socket");
+            fail("socket", errno);
         }
         if (connect(socket.get(), address->ai_addr, address->ai_addrlen) == 0) {
             freeaddrinfo(addresses);
@@ -137,6 +142,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
+// A blocking send: it returns when every byte is handed to the kernel.
+// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
+// raising SIGPIPE, which would end the program without a word.
 void send_all(int socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -144,7 +152,7 @@ void send_all(int socket, std::string_view bytes) {
             continue;
         }
         if (sent < 0) {
-            fail("send");
+            fail("send", errno);
         }
         bytes.remove_prefix(static_cast<std::size_t>(sent));
     }
@@ -154,10 +162,10 @@ void send_all(int socket, std::string_view bytes) {
 // Registering interest
 // ----------------------------------------------------------------------------------------
 
-// Asks the kernel to report when `socket` can be read. The token (the stream's index in
-// the stream list) is stored with the registration and handed back with every event, so
-// we know which stream an event is about.
-void register_interest(const FileDescriptor& queue, int socket, std::size_t token) {
+// Asks the kernel to report when the stream's socket can be read. The token (the stream's
+// index in the stream list) is stored with the registration and handed back with every
+// event, so we know which stream an event is about.
+void register_interest(const FileDescriptor& queue, const Stream& stream, std::size_t token) {
     // struct epoll_event comes from <sys/epoll.h>, never copied by hand: on x86-64 it is
     // packed (no padding between the 32-bit events and the 64-bit data), on ARM64 and
     // others it is not. A hand-copied struct gets one of them wrong (the book's Rust
@@ -166,8 +174,8 @@ void register_interest(const FileDescriptor& queue, int socket, std::size_t toke
     interest.events = EPOLLIN     // tell us when there is something to read
                       | EPOLLET;  // edge-triggered: once per change, so read until EAGAIN
     interest.data.u64 = token;
-    if (epoll_ctl(queue.get(), EPOLL_CTL_ADD, socket, &interest) != 0) {
-        fail("epoll_ctl");
+    if (epoll_ctl(queue.get(), EPOLL_CTL_ADD, stream.socket.get(), &interest) != 0) {
+        fail("epoll_ctl", errno);
     }
 }
 
@@ -176,10 +184,19 @@ void register_interest(const FileDescriptor& queue, int socket, std::size_t toke
 // ----------------------------------------------------------------------------------------
 
 bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
-void print_response(std::size_t token, const Stream& stream);
 
 // Events taken per epoll_wait: the five streams of a run fit; any more wait for the next.
 constexpr int max_events_per_wait = 16;
+
+// What the OS handed back, in its own terms, for the RECEIVED line (as the book prints its
+// raw Event): the event's flags by name, and its data, the token.
+std::string describe_event(const epoll_event& event) {
+    const std::string events = bit_names(event.events, {{EPOLLIN, "EPOLLIN"},
+                                                        {EPOLLRDHUP, "EPOLLRDHUP"},
+                                                        {EPOLLHUP, "EPOLLHUP"},
+                                                        {EPOLLERR, "EPOLLERR"}});
+    return "epoll_event { events: " + events + ", data: " + std::to_string(event.data.u64) + " }";
+}
 
 void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
                Clock::time_point deadline) {
@@ -200,7 +217,7 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
             continue;  // A signal arrived while we slept: not an error, wait again.
         }
         if (ready < 0) {
-            fail("epoll_wait");
+            fail("epoll_wait", errno);
         }
         for (int i = 0; i < ready; ++i) {
             const std::size_t token = events[i].data.u64;
@@ -214,7 +231,7 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
-                print_response(token, stream);
+                print_response(token, stream, describe_event(events[i]));
             }
         }
     }
@@ -224,13 +241,13 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
 // Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// One page: a whole answer of the delay server fits, and we read until EAGAIN anyway.
+// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
 constexpr std::size_t read_buffer_size = 4096;
 
-// Reads everything the stream has for us. Edge-triggered epoll reports a socket once per
-// change, so we must read until the kernel says EAGAIN ("nothing more for now"), or the
-// rest of the data would never be reported again. Returns true when the stream reached
-// end of file just now.
+// Reads everything the stream has for us. Edge-triggered (EPOLLET in ch03-epoll, EV_CLEAR in
+// ch03-kqueue), the kernel reports a socket once per change, so we must read until it says
+// EAGAIN ("nothing more for now"), or the rest of the data would never be reported again.
+// Returns true when the stream reached end of file just now.
 bool read_stream(Stream& stream) {
     char buffer[read_buffer_size];
     while (true) {
@@ -248,14 +265,8 @@ bool read_stream(Stream& stream) {
         if (errno == EINTR) {
             continue;  // A signal interrupted the read: try again.
         }
-        fail("read");
+        fail("read", errno);
     }
-}
-
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -267,6 +278,8 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const FileDescriptor queue = create_queue();
 
+    // Room for every stream before the first is registered, so push_back never moves one:
+    // where the OS does the work (IOCP, io_uring, AFD), it holds pointers into the stream.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
     std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
@@ -281,11 +294,11 @@ int main(int argc, char** argv) {
         // of putting the thread to sleep, so one stream can never block the others.
         const int flags = fcntl(stream.socket.get(), F_GETFL);
         if (flags < 0 || fcntl(stream.socket.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-            fail("fcntl");
+            fail("fcntl", errno);
         }
-        register_interest(queue, stream.socket.get(), streams.size());
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
+        register_interest(queue, streams.back(), streams.size() - 1);
     }
     std::printf("Waiting for the answers on one thread...\n\n");
     std::fflush(stdout);

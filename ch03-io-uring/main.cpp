@@ -1,27 +1,28 @@
 // ch03-io-uring: five slow requests, one thread, one io_uring instance; answers in reverse order.
 //
-// The heart of the chapter, on Linux's newer queue. The program opens N TCP connections to
-// the delay server and sends request i with a delay of (N - i) * step milliseconds: the first
-// sent is the slowest. Then it waits for all of them on one thread: a receive is submitted to
-// an io_uring instance for each socket, and io_uring_submit_and_wait_timeout sleeps until the
-// kernel reports receives that have completed. The answers come back in reverse order, in
-// about the longest delay, not the sum of all.
+// The heart of the chapter, on Linux (io_uring). The program opens N TCP connections to the delay
+// server and sends request i with a delay of (N - i) * step milliseconds: the first sent is
+// the slowest. Then it waits for all of them on one thread: a receive is submitted to an
+// io_uring instance for each socket, and io_uring_submit_and_wait_timeout
+// sleeps until the OS reports receives that have completed. The answers come back in
+// reverse order, in about the longest delay, not the sum of all.
 //
-// io_uring is completion-based, like IOCP: we hand the kernel a buffer and say "fill this",
-// the kernel does the reading into our buffer, and the ring reports "done, n bytes". The
-// requests and the reports travel through two ring buffers shared with the kernel: we write
-// submissions into one, the kernel writes completions into the other, and one system call,
-// io_uring_enter(2), both hands over the new submissions and waits (io_uring(7)). liburing,
-// the kernel project's own library, sets the rings up and reads and writes them for us.
+// io_uring is completion-based: we hand the OS a buffer and say "fill this", the OS does the
+// reading into our buffer, and the queue reports "done, n bytes".
+//
 // Compare ch03-iocp (Windows, completion-based too) and ch03-epoll (the same OS,
 // readiness-based: the kernel says "this socket can be read now", and we do the reading).
+// The requests and the reports travel through two ring buffers shared with the kernel: we
+// write submissions into one, the kernel writes completions into the other, and one system
+// call, io_uring_enter(2), both hands over the new submissions and waits (io_uring(7)).
+// liburing, the kernel project's own library, sets the rings up and reads and writes them.
 //
 // The story in the book's order: create the queue, connect and send, register interest
 // (start the first receive), wait, collect. The rest, the same on every OS (arguments, answer
 // check, summary, timeline), is in arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-io-uring [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                         [--timeline]       (--help lists the defaults)
+//           [--timeline]                    (--help lists the defaults)
 //           The delay server must be running: ./run-example ch03-io-uring starts one.
 // Platform: Linux 5.6 or later (receives through io_uring), with liburing (liburing-dev).
 //           Where io_uring is missing or forbidden it says so and exits with code 4.
@@ -49,13 +50,15 @@
 const char program_name[] = "ch03-io-uring";  // starts every message
 const char program_purpose[] = "answered through io_uring";
 
-// Every OS call is checked on the next line; a failure prints the OS's own message. The
-// caller passes the error number: the socket calls set errno, as in ch03-epoll, but
-// liburing's functions return the error negated (-errno), as io_uring_enter does in a
-// completion's result, and do not promise to set errno at all.
-[[noreturn]] void fail(std::string_view call, int error) {
+void print_error(std::string_view call, int error) {
     std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
                  std::strerror(error));
+}
+
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
+[[noreturn]] void fail(std::string_view call, int error) {
+    print_error(call, error);
     std::exit(1);
 }
 
@@ -66,6 +69,26 @@ constexpr int exit_no_io_uring = 4;
 // ----------------------------------------------------------------------------------------
 // The event queue
 // ----------------------------------------------------------------------------------------
+
+// Owns one file descriptor (a socket, or the queue where it is one) and closes it once.
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() {
+        if (fd_ >= 0 && close(fd_) != 0) {
+            print_error("close", errno);
+        }
+    }
+    int get() const {
+        return fd_;
+    }
+
+  private:
+    int fd_;
+};
 
 // Owns one io_uring instance and exits it once: io_uring_queue_exit unmaps the rings and
 // closes the ring's descriptor (it reports no error). liburing keeps the instance in a
@@ -105,7 +128,7 @@ Ring create_queue(unsigned entries) {
         std::exit(exit_no_io_uring);
     }
     if (result < 0) {
-        fail("io_uring_queue_init", -result);
+        fail("io_uring_queue_init", -result);  // liburing returns -errno, errno is not set
     }
     return queue;
 }
@@ -114,35 +137,15 @@ Ring create_queue(unsigned entries) {
 // Connecting and sending
 // ----------------------------------------------------------------------------------------
 
-// Owns one file descriptor (here: a socket) and closes it once.
-class FileDescriptor {
-  public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0 && close(fd_) != 0) {
-            std::fprintf(stderr, "%s: close: %s\n", program_name, std::strerror(errno));
-        }
-    }
-    int get() const {
-        return fd_;
-    }
-
-  private:
-    int fd_;
-};
-
 // One connection to the delay server: its socket, and what it asked and got (StreamRecord).
-// In the completion model it also holds what the kernel works on: the buffer it reads into.
-// The buffer belongs to the kernel from the submission of a receive until that receive's
-// completion is taken off the ring, so it lives in the stream, and the stream list never
-// moves its streams once the first receive is submitted (see main).
+// In the completion model it also holds what the OS works on: the buffer it reads into
+// (no OVERLAPPED: the submission carries the token). That memory is the OS's from the
+// start of a receive until its completion is taken off the queue, so it lives in the
+// stream, and the stream list never moves its streams once the first receive is started.
 constexpr std::size_t read_buffer_size = 4096;  // one page: a whole answer of the server fits
 struct Stream : StreamRecord {
     FileDescriptor socket;
-    char buffer[read_buffer_size] = {};  // where the kernel puts what it receives
+    char buffer[read_buffer_size] = {};  // where the OS puts what it receives
 };
 
 // Connects a blocking TCP socket to host:port, trying each address the name resolves to
@@ -192,7 +195,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send, as in ch03-epoll: the ring could send too, but the lesson is the wait.
+// A blocking send: it returns when every byte is handed to the kernel.
+// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
+// raising SIGPIPE, which would end the program without a word.
 void send_all(int socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -216,7 +221,7 @@ void send_all(int socket, std::string_view bytes) {
 // hands over every entry queued since the last one in one system call. The token rides
 // with the entry (user_data) and comes back in its completion, so we know which stream it
 // is about. The kernel tries the receive at once and, if nothing has arrived, waits on the
-// socket itself: our thread never blocks, so no non-blocking mode is needed.
+// socket itself.
 void start_receive(const Ring& queue, Stream& stream, std::size_t token) {
     io_uring_sqe* entry = io_uring_get_sqe(queue.get());
     if (entry == nullptr) {  // Not an OS call and no errno: the submission ring is full.
@@ -228,9 +233,9 @@ void start_receive(const Ring& queue, Stream& stream, std::size_t token) {
     io_uring_sqe_set_data64(entry, token);
 }
 
-// The completion model changes the shape here, as with IOCP: the kernel has no "tell me
-// when it is readable"; interest is a receive in progress. Unlike IOCP there is no
-// association: a ring takes operations on any descriptor, each with its own token.
+// The completion model changes the shape here: the OS has no "tell me when it is readable";
+// interest is a receive in progress. So registering means starting the first receive: a ring
+// needs no association, it takes operations on any descriptor, each with its own token.
 void register_interest(const Ring& queue, Stream& stream, std::size_t token) {
     start_receive(queue, stream, token);
 }
@@ -240,11 +245,16 @@ void register_interest(const Ring& queue, Stream& stream, std::size_t token) {
 // ----------------------------------------------------------------------------------------
 
 bool read_stream(const Ring& queue, Stream& stream, std::size_t token, int result);
-void print_response(std::size_t token, const Stream& stream);
 
-// Completions taken per look at the ring: the five streams of a run fit; any more wait for
-// the next.
+// Completions taken per wait: the five streams of a run fit; any more wait for the next.
 constexpr unsigned max_events_per_wait = 16;
+
+// What the OS handed back, in its own terms, for the RECEIVED line (as the book prints its
+// raw Event): the result (a byte count, 0 at end of file, or -errno) and user_data, the token.
+std::string describe_event(const io_uring_cqe& event) {
+    return "io_uring_cqe { res: " + std::to_string(event.res) +
+           ", user_data: " + std::to_string(event.user_data) + " }";
+}
 
 void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_point deadline) {
     std::size_t finished_streams = 0;
@@ -289,12 +299,12 @@ void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_poin
             }
             Stream& stream = streams[token];
             // Unlike epoll, no completion comes for a stream already read to end of file:
-            // each one answers exactly one receive, and none is submitted after end of file.
+            // each one answers exactly one receive, and none is started after end of file.
             if (read_stream(queue, stream, token, events[i]->res)) {
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
-                print_response(token, stream);
+                print_response(token, stream, describe_event(*events[i]));
             }
         }
         // Moves the completion ring's head past them: those slots are the kernel's again.
@@ -306,12 +316,13 @@ void wait_loop(const Ring& queue, std::vector<Stream>& streams, Clock::time_poin
 // Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// Takes what one completed receive brought. By the time the ring reports, the kernel has
-// done the reading: the bytes are already in stream.buffer, and the completion's result is
-// what recv(2) would have returned: a byte count, 0 at end of file, or the error as -errno.
-// So there is no read call, no EAGAIN and no loop (each completion is exactly one receive):
-// we append the bytes and queue the next receive. Returns true at end of file, just now.
+// Takes what one completed receive brought. By the time the queue reports, the OS has done
+// the reading: the bytes are already in stream.buffer. So there is no read call, no EAGAIN
+// and no loop (each completion is exactly one receive): we append the bytes and start the
+// next receive. Returns true when the stream reached end of file just now.
 bool read_stream(const Ring& queue, Stream& stream, std::size_t token, int result) {
+    // The completion's result is what recv(2) would have returned: a byte count, 0 at end of
+    // file, or the error as -errno.
     if (result == -EINTR) {  // A signal interrupted the receive: queue it again, as
         start_receive(queue, stream, token);  // ch03-epoll retries its read.
         return false;
@@ -322,16 +333,9 @@ bool read_stream(const Ring& queue, Stream& stream, std::size_t token, int resul
     if (result == 0) {
         return true;  // End of file: the server sent everything and closed.
     }
-    // Maybe fewer bytes than asked, and fewer than the answer: the rest comes in later ones.
-    stream.received.append(stream.buffer, static_cast<std::size_t>(result));
+    stream.received.append(stream.buffer, static_cast<std::size_t>(result));  // maybe partial
     start_receive(queue, stream, token);  // The buffer is ours again until this call: more.
     return false;
-}
-
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -343,9 +347,8 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const Ring queue = create_queue(static_cast<unsigned>(arguments.requests));
 
-    // From its first receive on, the kernel holds a pointer into each stream (its buffer),
-    // so the stream list must never move them: room for all the streams is reserved here,
-    // before the first receive, and push_back within that room moves none.
+    // Room for every stream before the first is registered, so push_back never moves one:
+    // where the OS does the work (IOCP, io_uring, AFD), it holds pointers into the stream.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
     std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
@@ -356,9 +359,7 @@ int main(int argc, char** argv) {
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
-        // The receive must be queued where the stream will stay: in the list (epoll
-        // registered first and moved after; here the kernel would be left holding a pointer
-        // into the moved-from stream).
+        // No non-blocking mode to set: the OS waits on the socket, never our thread.
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
         register_interest(queue, streams.back(), streams.size() - 1);

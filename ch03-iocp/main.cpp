@@ -8,16 +8,17 @@
 // reverse order, in about the longest delay, not the sum of all.
 //
 // IOCP is completion-based: we hand the OS a buffer and say "fill this", the OS does the
-// reading into our buffer, and the port reports "done, n bytes". Compare ch03-epoll (Linux)
-// and ch03-kqueue (macOS and BSD), which are readiness-based: the kernel says "this socket
-// can be read now", and we do the reading.
+// reading into our buffer, and the queue reports "done, n bytes".
+//
+// Compare ch03-epoll (Linux) and ch03-kqueue (macOS and BSD), which are readiness-based: the
+// kernel says "this socket can be read now", and we do the reading.
 //
 // The story in the book's order: create the queue, connect and send, register interest
-// (associate, start the first receive), wait, collect. The rest, the same on every OS (arguments,
-// answer check, summary, timeline), is in arguments_and_report.hpp, which a first reading may skip.
+// (start the first receive), wait, collect. The rest, the same on every OS (arguments, answer
+// check, summary, timeline), is in arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                     [--timeline]           (--help lists the defaults)
+//           [--timeline]                    (--help lists the defaults)
 //           The delay server must be running: ./run-example ch03-iocp starts one.
 // Platform: Windows (I/O completion ports are Windows-only). Builds with MinGW-w64 or MSVC;
 //           on Linux, ./run-example ch03-iocp runs it under Wine.
@@ -77,7 +78,7 @@ void print_error(std::string_view call, DWORD error) {
 // The event queue
 // ----------------------------------------------------------------------------------------
 
-// Owns one kernel object handle (here: the completion port) and closes it once.
+// Owns one kernel object handle and closes it once.
 class Handle {
   public:
     explicit Handle(HANDLE handle) : handle_(handle) {}
@@ -95,6 +96,26 @@ class Handle {
 
   private:
     HANDLE handle_;
+};
+
+// Owns one socket and closes it once.
+class Socket {
+  public:
+    explicit Socket(SOCKET socket) : socket_(socket) {}
+    Socket(Socket&& other) noexcept : socket_(std::exchange(other.socket_, INVALID_SOCKET)) {}
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    ~Socket() {
+        if (socket_ != INVALID_SOCKET && closesocket(socket_) != 0) {
+            print_error("closesocket", WSAGetLastError());
+        }
+    }
+    SOCKET get() const {
+        return socket_;
+    }
+
+  private:
+    SOCKET socket_;
 };
 
 Handle create_queue() {
@@ -132,31 +153,11 @@ class Winsock {
     }
 };
 
-// Owns one socket and closes it once.
-class Socket {
-  public:
-    explicit Socket(SOCKET socket) : socket_(socket) {}
-    Socket(Socket&& other) noexcept : socket_(std::exchange(other.socket_, INVALID_SOCKET)) {}
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    ~Socket() {
-        if (socket_ != INVALID_SOCKET && closesocket(socket_) != 0) {
-            print_error("closesocket", WSAGetLastError());
-        }
-    }
-    SOCKET get() const {
-        return socket_;
-    }
-
-  private:
-    SOCKET socket_;
-};
-
 // One connection to the delay server: its socket, and what it asked and got (StreamRecord).
-// In the completion model it also holds what the OS works on: the OVERLAPPED that stands
-// for the receive in progress, and the buffer the OS reads into. Both belong to the OS from
-// WSARecv until the receive's completion is taken off the port, so they live in the stream,
-// and the stream list never moves its streams once the first receive is started (see main).
+// In the completion model it also holds what the OS works on: the buffer it reads into, and
+// the OVERLAPPED that stands for the receive in progress. That memory is the OS's from the
+// start of a receive until its completion is taken off the queue, so it lives in the
+// stream, and the stream list never moves its streams once the first receive is started.
 constexpr std::size_t read_buffer_size = 4096;  // one page: a whole answer of the server fits
 struct Stream : StreamRecord {
     Socket socket;
@@ -216,9 +217,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send, as in ch03-epoll: without an OVERLAPPED, send on an overlapped socket is
-// an ordinary call that returns when the bytes are handed over. Windows has no SIGPIPE and
-// no EINTR to guard against.
+// A blocking send: it returns when every byte is handed to the kernel.
+// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
+// has no SIGPIPE and no EINTR to guard against.
 void send_all(SOCKET socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
@@ -274,10 +275,17 @@ void register_interest(const Handle& queue, Stream& stream, std::size_t token) {
 // ----------------------------------------------------------------------------------------
 
 bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
-void print_response(std::size_t token, const Stream& stream);
 
 // Completions taken per wait: the five streams of a run fit; any more wait for the next.
-constexpr int max_events_per_wait = 16;
+constexpr unsigned max_events_per_wait = 16;
+
+// What the OS handed back, in its own terms, for the RECEIVED line (as the book prints its
+// raw Event): the receive's byte count (0 is end of file) and the completion key, the token.
+std::string describe_event(const OVERLAPPED_ENTRY& event) {
+    return "OVERLAPPED_ENTRY { dwNumberOfBytesTransferred: " +
+           std::to_string(event.dwNumberOfBytesTransferred) +
+           ", lpCompletionKey: " + std::to_string(event.lpCompletionKey) + " }";
+}
 
 void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_point deadline) {
     std::size_t finished_streams = 0;
@@ -302,16 +310,16 @@ void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_po
         if (!dequeued) {
             fail("GetQueuedCompletionStatusEx", GetLastError());
         }
-        for (ULONG i = 0; i < ready; ++i) {
+        for (unsigned i = 0; i < ready; ++i) {
             const std::size_t token = events[i].lpCompletionKey;
             Stream& stream = streams[token];
             // Unlike epoll, no completion comes for a stream already read to end of file:
-            // each one answers exactly one WSARecv, and none is started after end of file.
+            // each one answers exactly one receive, and none is started after end of file.
             if (read_stream(stream)) {
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
-                print_response(token, stream);
+                print_response(token, stream, describe_event(events[i]));
             }
         }
     }
@@ -321,7 +329,7 @@ void wait_loop(const Handle& queue, std::vector<Stream>& streams, Clock::time_po
 // Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// Takes what one completed receive brought. By the time the port reports, the OS has done
+// Takes what one completed receive brought. By the time the queue reports, the OS has done
 // the reading: the bytes are already in stream.buffer. So there is no read call, no EAGAIN
 // and no loop (each completion is exactly one receive): we append the bytes and start the
 // next receive. Returns true when the stream reached end of file just now.
@@ -344,19 +352,13 @@ bool read_stream(Stream& stream) {
     return false;
 }
 
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
-}
-
 // ----------------------------------------------------------------------------------------
 // The program
 // ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
-    // text mode would turn into "\r\r\n". Now the output is ch03-epoll's, byte for byte.
+    // text mode would turn into "\r\r\n".
     if (_setmode(_fileno(stdout), _O_BINARY) == -1) {
         std::perror("ch03-iocp: _setmode");  // a C runtime call: errno, not GetLastError
         return 1;
@@ -366,9 +368,8 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const Handle queue = create_queue();
 
-    // From its first receive on, the OS holds pointers into each stream (its OVERLAPPED
-    // and buffer), so the stream list must never move them: room for all the streams is
-    // reserved here, before the first receive, and push_back within that room moves none.
+    // Room for every stream before the first is registered, so push_back never moves one:
+    // where the OS does the work (IOCP, io_uring, AFD), it holds pointers into the stream.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
     std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
@@ -379,10 +380,7 @@ int main(int argc, char** argv) {
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
-        // No non-blocking mode to set: an overlapped receive never blocks the thread, it
-        // starts and completes later. But it must start where the stream will stay: in the
-        // list (epoll registered first and moved after; here the OS would be left holding a
-        // pointer into the moved-from stream).
+        // No non-blocking mode to set: the OS waits on the socket, never our thread.
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
         register_interest(queue, streams.back(), streams.size() - 1);

@@ -15,7 +15,7 @@
 // is in arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-kqueue [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                       [--timeline]         (--help lists the defaults)
+//           [--timeline]                    (--help lists the defaults)
 //           The delay server must be running: ./run-example ch03-kqueue starts one.
 // Platform: macOS, FreeBSD and the other BSDs (kqueue is part of their libc); Linux with
 //           libkqueue, which emulates kqueue on top of epoll (see README.md).
@@ -55,10 +55,15 @@ const char program_purpose[] = "answered through kqueue";
 #define MSG_NOSIGNAL 0  // older macOS SDKs: SO_NOSIGPIPE (connect_to) does the job
 #endif
 
-// Every OS call is checked on the next line; a failure prints the OS's own message.
-[[noreturn]] void fail(std::string_view call) {
+void print_error(std::string_view call, int error) {
     std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 std::strerror(errno));
+                 std::strerror(error));
+}
+
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
+[[noreturn]] void fail(std::string_view call, int error) {
+    print_error(call, error);
     std::exit(1);
 }
 
@@ -66,7 +71,7 @@ const char program_purpose[] = "answered through kqueue";
 // The event queue
 // ----------------------------------------------------------------------------------------
 
-// Owns one file descriptor (the queue, or a socket) and closes it once.
+// Owns one file descriptor (a socket, or the queue where it is one) and closes it once.
 class FileDescriptor {
   public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -75,7 +80,7 @@ class FileDescriptor {
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {
         if (fd_ >= 0 && close(fd_) != 0) {
-            std::fprintf(stderr, "%s: close: %s\n", program_name, std::strerror(errno));
+            print_error("close", errno);
         }
     }
     int get() const {
@@ -92,10 +97,10 @@ class FileDescriptor {
 FileDescriptor create_queue() {
     FileDescriptor queue(kqueue());
     if (queue.get() < 0) {
-        fail("kqueue");
+        fail("kqueue", errno);
     }
     if (fcntl(queue.get(), F_SETFD, FD_CLOEXEC) != 0) {
-        fail("fcntl");
+        fail("fcntl", errno);
     }
     return queue;
 }
@@ -128,17 +133,17 @@ FileDescriptor connect_to(const Arguments& arguments) {
         FileDescriptor socket(
             ::socket(address->ai_family, address->ai_socktype, address->ai_protocol));
         if (socket.get() < 0) {
-            fail("socket");
+            fail("socket", errno);
         }
         // macOS has no SOCK_CLOEXEC (ch03-epoll passes it to socket()): fcntl sets the flag
         // one call later; this program starts no thread that could fork and exec in between.
         if (fcntl(socket.get(), F_SETFD, FD_CLOEXEC) != 0) {
-            fail("fcntl");
+            fail("fcntl", errno);
         }
 #ifdef SO_NOSIGPIPE
         const int on = 1;  // macOS, BSD: no SIGPIPE from sends on this socket (see the top)
         if (setsockopt(socket.get(), SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0) {
-            fail("setsockopt");
+            fail("setsockopt", errno);
         }
 #endif
         if (connect(socket.get(), address->ai_addr, address->ai_addrlen) == 0) {
@@ -167,6 +172,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
+// A blocking send: it returns when every byte is handed to the kernel.
+// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
+// raising SIGPIPE, which would end the program without a word.
 void send_all(int socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -174,7 +182,7 @@ void send_all(int socket, std::string_view bytes) {
             continue;
         }
         if (sent < 0) {
-            fail("send");
+            fail("send", errno);
         }
         bytes.remove_prefix(static_cast<std::size_t>(sent));
     }
@@ -184,9 +192,9 @@ void send_all(int socket, std::string_view bytes) {
 // Registering interest
 // ----------------------------------------------------------------------------------------
 
-// Asks the kernel to report when `socket` can be read. The token (the stream's index in
-// the stream list) is stored with the registration and handed back with every event, so
-// we know which stream an event is about.
+// Asks the kernel to report when the stream's socket can be read. The token (the stream's
+// index in the stream list) is stored with the registration and handed back with every
+// event, so we know which stream an event is about.
 //
 // kqueue has no separate control call: kevent takes a change list (registrations to make)
 // and an event list (events to return), either of which may be empty. Here it gets a
@@ -201,9 +209,9 @@ void send_all(int socket, std::string_view bytes) {
 // EV_CLEAR keeps the registration and resets its state after each report, so the socket
 // is reported again only when more data arrives: edge-triggered, like ch03-epoll's
 // EPOLLET, and like it, it must be read until EAGAIN.
-void register_interest(const FileDescriptor& queue, int socket, std::size_t token) {
+void register_interest(const FileDescriptor& queue, const Stream& stream, std::size_t token) {
     struct kevent interest;                  // "struct": kevent is also the name of the call
-    EV_SET(&interest, socket,                // ident: the file descriptor to watch
+    EV_SET(&interest, stream.socket.get(),   // ident: the file descriptor to watch
            EVFILT_READ,                      // filter: tell us when there is something to read
            EV_ADD                            // add this registration to the queue,
                | EV_ENABLE                   // report it (EV_ADD implies this; said for clarity)
@@ -212,7 +220,7 @@ void register_interest(const FileDescriptor& queue, int socket, std::size_t toke
            0,                                // data: nothing for EVFILT_READ
            reinterpret_cast<void*>(token));  // udata: handed back with every event
     if (kevent(queue.get(), &interest, 1, nullptr, 0, nullptr) != 0) {
-        fail("kevent");
+        fail("kevent", errno);
     }
 }
 
@@ -221,10 +229,26 @@ void register_interest(const FileDescriptor& queue, int socket, std::size_t toke
 // ----------------------------------------------------------------------------------------
 
 bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
-void print_response(std::size_t token, const Stream& stream);
 
 // Events taken per kevent: the five streams of a run fit; any more wait for the next.
 constexpr int max_events_per_wait = 16;
+
+// What the OS handed back, in its own terms, for the RECEIVED line (as the book prints its
+// raw Event): the filter, the flags by name (EV_EOF once the server has
+// closed), data (for EVFILT_READ, the bytes waiting to be read) and udata, the token. Flags
+// and data depend on how far the answer had come when the event was made.
+std::string describe_event(const struct kevent& event) {
+    const std::string filter =
+        event.filter == EVFILT_READ ? "EVFILT_READ" : std::to_string(event.filter);
+    const std::string flags = bit_names(event.flags, {{EV_ADD, "EV_ADD"},
+                                                      {EV_ENABLE, "EV_ENABLE"},
+                                                      {EV_CLEAR, "EV_CLEAR"},
+                                                      {EV_EOF, "EV_EOF"},
+                                                      {EV_ERROR, "EV_ERROR"}});
+    return "kevent { filter: " + filter + ", flags: " + flags +
+           ", data: " + std::to_string(event.data) +
+           ", udata: " + std::to_string(reinterpret_cast<std::uintptr_t>(event.udata)) + " }";
+}
 
 void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
                Clock::time_point deadline) {
@@ -248,15 +272,14 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
             continue;  // A signal arrived while we slept: not an error, wait again.
         }
         if (ready < 0) {
-            fail("kevent");
+            fail("kevent", errno);
         }
         for (int i = 0; i < ready; ++i) {
             const std::size_t token = reinterpret_cast<std::uintptr_t>(events[i].udata);
             Stream& stream = streams[token];
             // EV_ERROR: not data but an error about this registration; data holds the errno.
             if ((events[i].flags & EV_ERROR) != 0) {
-                errno = static_cast<int>(events[i].data);
-                fail("kevent");
+                fail("kevent", static_cast<int>(events[i].data));
             }
             // A stream already read to end of file can be reported again (a spurious
             // wakeup): count each stream once.
@@ -267,14 +290,13 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
             // read_stream reads it and then sees end of file; but if the connection failed
             // (reset), fflags holds the socket's error.
             if ((events[i].flags & EV_EOF) != 0 && events[i].fflags != 0) {
-                errno = static_cast<int>(events[i].fflags);
-                fail("kevent EV_EOF");
+                fail("kevent EV_EOF", static_cast<int>(events[i].fflags));
             }
             if (read_stream(stream)) {
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
-                print_response(token, stream);
+                print_response(token, stream, describe_event(events[i]));
             }
         }
     }
@@ -284,13 +306,13 @@ void wait_loop(const FileDescriptor& queue, std::vector<Stream>& streams,
 // Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// One page: a whole answer of the delay server fits, and we read until EAGAIN anyway.
+// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
 constexpr std::size_t read_buffer_size = 4096;
 
-// Reads everything the stream has for us. EV_CLEAR reports a socket once per change, so
-// we must read until the kernel says EAGAIN ("nothing more for now"), or the rest of the
-// data would never be reported again. Returns true when the stream reached end of file
-// just now.
+// Reads everything the stream has for us. Edge-triggered (EPOLLET in ch03-epoll, EV_CLEAR in
+// ch03-kqueue), the kernel reports a socket once per change, so we must read until it says
+// EAGAIN ("nothing more for now"), or the rest of the data would never be reported again.
+// Returns true when the stream reached end of file just now.
 bool read_stream(Stream& stream) {
     char buffer[read_buffer_size];
     while (true) {
@@ -308,14 +330,8 @@ bool read_stream(Stream& stream) {
         if (errno == EINTR) {
             continue;  // A signal interrupted the read: try again.
         }
-        fail("read");
+        fail("read", errno);
     }
-}
-
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -327,6 +343,8 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const FileDescriptor queue = create_queue();
 
+    // Room for every stream before the first is registered, so push_back never moves one:
+    // where the OS does the work (IOCP, io_uring, AFD), it holds pointers into the stream.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
     std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
@@ -341,11 +359,11 @@ int main(int argc, char** argv) {
         // of putting the thread to sleep, so one stream can never block the others.
         const int flags = fcntl(stream.socket.get(), F_GETFL);
         if (flags < 0 || fcntl(stream.socket.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-            fail("fcntl");
+            fail("fcntl", errno);
         }
-        register_interest(queue, stream.socket.get(), streams.size());
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
+        register_interest(queue, streams.back(), streams.size() - 1);
     }
     std::printf("Waiting for the answers on one thread...\n\n");
     std::fflush(stdout);

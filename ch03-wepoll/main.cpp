@@ -1,19 +1,29 @@
 // ch03-wepoll: five slow requests, one thread, readiness through IOCP; answers in reverse order.
 //
-// The epoll program on Windows, the way wepoll, mio and libuv wait on sockets there: N slow
-// requests, request i asking for a delay of (N - i) * step ms, waited for on one thread. The
-// AFD driver (the kernel driver under Winsock) says when each socket can be read, on an I/O
-// completion port. Readiness, as in ch03-epoll: the port says "this socket can be read now",
-// and we read (ch03-iocp: completion, the OS reads and says "done"). afd.h declares the poll
-// request. In the book's order: create the queue, connect and send, register interest, wait,
-// read; arguments_and_report.hpp holds the rest.
+// The heart of the chapter. The program opens N TCP connections to the delay server and
+// sends request i with a delay of (N - i) * step milliseconds: the first sent is the
+// slowest. Then it waits for all of them on one thread: a poll of each socket is sent to the
+// AFD driver (the kernel driver under Winsock), and GetQueuedCompletionStatusEx sleeps until
+// the driver reports sockets with data on an I/O completion port. The
+// answers come back in reverse order, in about the longest delay, not the sum of all.
+//
+// An AFD poll is readiness-based, as epoll is: the port says "this socket can be read now",
+// and we do the reading. Compare ch03-epoll (the same model on Linux) and ch03-iocp (Windows,
+// completion-based: the kernel does the reading and says "done").
+// wepoll, mio and libuv wait on Windows sockets this way; afd.h declares what Windows does not.
+//
+// The story in the book's order: create the queue, connect and send, register interest,
+// wait, read. The rest, the same on every OS (arguments, answer check, summary, timeline),
+// is in arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-wepoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
-//                       [--timeline]         (--help lists the defaults)
+//           [--timeline]                    (--help lists the defaults)
 //           The delay server must be running: ./run-example ch03-wepoll starts one.
 // Platform: Windows (MinGW-w64 links ntdll); on Linux, ./run-example runs it under Wine.
 //
-// What to watch for: request-4 first and request-0 last, all in about the longest delay.
+// What to watch for: request-4 is answered first and request-0 last; the summary line
+// compares the run time with the longest delay. With --timeline, one bar per stream
+// from when its request was sent to when its answer arrived: the bars overlap.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 #include <ws2tcpip.h>
 
@@ -21,13 +31,14 @@
 #include <io.h>       // _setmode
 #include <mswsock.h>  // SIO_BASE_HANDLE
 #include <windows.h>
-#include <winternl.h>  // NtCreateFile, NtDeviceIoControlFile, IO_STATUS_BLOCK
+#include <winternl.h>  // NtDeviceIoControlFile, IO_STATUS_BLOCK, RtlNtStatusToDosError
 
+#include <cstdint>
 #include <cstring>
 #include <utility>
 #include <vector>
 
-#include "afd.h"                     // the AFD poll request, which Windows does not declare
+#include "afd.h"  // opening the AFD driver and its poll request, which Windows does not declare
 #include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
 
 // ----------------------------------------------------------------------------------------
@@ -37,7 +48,9 @@
 const char program_name[] = "ch03-wepoll";  // starts every message
 const char program_purpose[] = "answered through AFD polls, wepoll's way";
 
-// The OS's own message for a code from GetLastError or WSAGetLastError (one numbering).
+// The OS's own message for an error code. Windows keeps the last error per thread: most
+// calls report it through GetLastError, Winsock calls through WSAGetLastError; the codes
+// share one numbering, and FormatMessage knows them all.
 std::string error_message(DWORD error) {
     char text[512];  // the longest system message is far shorter
     DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
@@ -56,19 +69,10 @@ void print_error(std::string_view call, DWORD error) {
                  error_message(error).c_str());
 }
 
-// Every OS call is checked on the next line; a failure prints the OS's own message.
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
 [[noreturn]] void fail(std::string_view call, DWORD error) {
     print_error(call, error);
-    std::exit(1);
-}
-
-// ntdll returns an NTSTATUS (negative: an error): mapped to an error code, or printed as is.
-[[noreturn]] void fail_status(std::string_view call, NTSTATUS status) {
-    if (const DWORD error = RtlNtStatusToDosError(status); error != ERROR_MR_MID_NOT_FOUND) {
-        fail(call, error);
-    }
-    std::fprintf(stderr, "%s: %.*s: NTSTATUS 0x%08lX\n", program_name,
-                 static_cast<int>(call.size()), call.data(), static_cast<unsigned long>(status));
     std::exit(1);
 }
 
@@ -76,7 +80,7 @@ void print_error(std::string_view call, DWORD error) {
 // The event queue
 // ----------------------------------------------------------------------------------------
 
-// Owns one kernel object handle (here: the completion port, the AFD handle) and closes it once.
+// Owns one kernel object handle and closes it once.
 class Handle {
   public:
     explicit Handle(HANDLE handle) : handle_(handle) {}
@@ -94,60 +98,6 @@ class Handle {
 
   private:
     HANDLE handle_;
-};
-
-// The port, where the thread sleeps, and a handle on the AFD driver for the polls (wepoll's pair).
-struct Queue {
-    Handle port, afd;
-};
-
-Queue create_queue() {
-    // A new port: no file yet, no completion key; one thread runs completions at a time.
-    Handle port(CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1));
-    if (port.get() == nullptr) {  // NULL on failure, not INVALID_HANDLE_VALUE
-        fail("CreateIoCompletionPort", GetLastError());
-    }
-    // Opening \Device\Afd with no extended attributes gives a handle on the driver, not a socket.
-    wchar_t name[] = L"\\Device\\Afd\\Ch03Wepoll";  // the last part is free
-    UNICODE_STRING unicode_name = {sizeof name - sizeof name[0], sizeof name, name};
-    OBJECT_ATTRIBUTES attributes;
-    InitializeObjectAttributes(&attributes, &unicode_name, 0, nullptr, nullptr);
-    HANDLE afd = nullptr;
-    IO_STATUS_BLOCK status_block;
-    const NTSTATUS status =
-        NtCreateFile(&afd, SYNCHRONIZE, &attributes, &status_block, nullptr, 0,
-                     FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN, 0, nullptr, 0);
-    if (status < 0) {
-        fail_status("NtCreateFile", status);
-    }
-    Queue queue{std::move(port), Handle(afd)};
-    if (CreateIoCompletionPort(afd, queue.port.get(), 0, 0) == nullptr) {  // one key for all
-        fail("CreateIoCompletionPort", GetLastError());
-    }
-    return queue;
-}
-
-// ----------------------------------------------------------------------------------------
-// Connecting and sending
-// ----------------------------------------------------------------------------------------
-
-// Winsock is started before the first socket call and cleaned up after the last one.
-class Winsock {
-  public:
-    Winsock() {
-        WSADATA data;
-        const int error = WSAStartup(MAKEWORD(2, 2), &data);  // Winsock version 2.2
-        if (error != 0) {
-            fail("WSAStartup", error);  // It returns its error: WSAGetLastError needs Winsock.
-        }
-    }
-    Winsock(const Winsock&) = delete;
-    Winsock& operator=(const Winsock&) = delete;
-    ~Winsock() {
-        if (WSACleanup() != 0) {
-            print_error("WSACleanup", WSAGetLastError());
-        }
-    }
 };
 
 // Owns one socket and closes it once.
@@ -170,16 +120,72 @@ class Socket {
     SOCKET socket_;
 };
 
-// One connection: its socket, what it asked and got (StreamRecord), and what the OS owns from
-// NtDeviceIoControlFile until the poll's completion, so it never moves (see main).
-struct Stream : StreamRecord {
-    Socket socket;
-    SOCKET base_socket = INVALID_SOCKET;  // the socket as the driver knows it (see main)
-    AFD_POLL_INFO poll_info = {};       // the request, which the driver overwrites with its answer
-    IO_STATUS_BLOCK status_block = {};  // how the poll ended, once it has
+// The queue is a pair, as in wepoll: the AFD handle is associated with the port.
+struct Queue {
+    Handle port;  // where the thread sleeps
+    Handle afd;   // a handle on the AFD driver, through which the polls are sent
 };
 
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to.
+Queue create_queue() {
+    Handle port(CreateIoCompletionPort(INVALID_HANDLE_VALUE,  // no file yet: make a new port
+                                       nullptr,               // not adding to an existing one
+                                       0,                     // no completion key yet
+                                       1));  // one thread runs completions at a time
+    if (port.get() == nullptr) {             // NULL on failure, not INVALID_HANDLE_VALUE
+        fail("CreateIoCompletionPort", GetLastError());
+    }
+    // A handle on the AFD driver itself, through which the polls are sent: no Win32 call
+    // opens it, so afd.h's open_afd_device does it as wepoll and mio do, step by step.
+    HANDLE afd = nullptr;
+    const NTSTATUS status = open_afd_device(&afd);
+    if (status < 0) {  // ntdll's NTSTATUS: RtlNtStatusToDosError makes it an error code
+        fail("NtCreateFile", RtlNtStatusToDosError(status));
+    }
+    Queue queue{std::move(port), Handle(afd)};
+    // Every poll sent through the AFD handle reports on the port. One association serves all
+    // the sockets, so its key is unused (0): each poll carries its own token (start_poll).
+    if (CreateIoCompletionPort(afd, queue.port.get(), 0, 0) == nullptr) {
+        fail("CreateIoCompletionPort", GetLastError());
+    }
+    return queue;
+}
+
+// ----------------------------------------------------------------------------------------
+// Connecting and sending
+// ----------------------------------------------------------------------------------------
+
+// Winsock must be started before the first socket call (WSAStartup) and cleaned up after
+// the last socket is closed (WSACleanup): one Winsock object, made first in main.
+class Winsock {
+  public:
+    Winsock() {
+        WSADATA data;
+        const int error = WSAStartup(MAKEWORD(2, 2), &data);  // Winsock version 2.2
+        if (error != 0) {
+            fail("WSAStartup", error);  // It returns its error: WSAGetLastError needs Winsock.
+        }
+    }
+    Winsock(const Winsock&) = delete;
+    Winsock& operator=(const Winsock&) = delete;
+    ~Winsock() {
+        if (WSACleanup() != 0) {
+            print_error("WSACleanup", WSAGetLastError());
+        }
+    }
+};
+
+// One connection to the delay server: its socket, and what it asked and got (StreamRecord).
+// For the AFD poll it also holds what the OS works on from the start of a poll until its
+// completion is taken off the queue, so the stream list never moves its streams (see main).
+struct Stream : StreamRecord {
+    Socket socket;
+    SOCKET base_socket = INVALID_SOCKET;  // the socket as the driver knows it (register_interest)
+    AFD_POLL_INFO poll_info = {};       // the request, which the driver overwrites with its answer
+    IO_STATUS_BLOCK status_block = {};  // where the driver says how the poll ended
+};
+
+// Connects a blocking TCP socket to host:port, trying each address the name resolves to
+// (localhost may be ::1 first and 127.0.0.1 second).
 Socket connect_to(const Arguments& arguments) {
     addrinfo hints = {};
     hints.ai_family = AF_UNSPEC;
@@ -194,9 +200,11 @@ Socket connect_to(const Arguments& arguments) {
     }
     int last_error = 0;
     for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        // No WSA_FLAG_OVERLAPPED: nothing overlapped is done on the socket itself.
+        // No WSA_FLAG_OVERLAPPED: the polls go through the AFD handle, not the socket.
         Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
-                                 nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
+                                 nullptr,  // no protocol info: the three values above say it
+                                 0,        // no socket group
+                                 WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
         if (socket.get() == INVALID_SOCKET) {
             fail("WSASocketW", WSAGetLastError());
         }
@@ -216,7 +224,8 @@ Socket connect_to(const Arguments& arguments) {
     std::exit(1);
 }
 
-// GET /5000/request-0 asks the delay server to answer "request-0" after 5000 ms.
+// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
+// server to answer "request-0" after 5000 ms.
 std::string build_request(std::string_view path) {
     return "GET " + std::string(path) +
            " HTTP/1.1\r\n"
@@ -225,7 +234,9 @@ std::string build_request(std::string_view path) {
            "\r\n";
 }
 
-// A blocking send (non-blocking mode comes after it, in main); no SIGPIPE, no EINTR here.
+// A blocking send: it returns when every byte is handed to the kernel.
+// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
+// has no SIGPIPE and no EINTR to guard against.
 void send_all(SOCKET socket, std::string_view bytes) {
     while (!bytes.empty()) {
         const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
@@ -240,33 +251,67 @@ void send_all(SOCKET socket, std::string_view bytes) {
 // Registering interest
 // ----------------------------------------------------------------------------------------
 
-// Asks the driver to report on the port when the socket can be read: once (EPOLLONESHOT without
-// EPOLLET), at once or later (STATUS_SUCCESS, STATUS_PENDING); the wait loop asks again.
-void register_interest(const Queue& queue, Stream& stream) {
-    // No time limit (the wait loop has one), one socket, not exclusive; data, close or reset.
-    stream.poll_info = {{.QuadPart = INT64_MAX}, 1, FALSE, {}};
-    stream.poll_info.Handles[0] = {reinterpret_cast<HANDLE>(stream.base_socket),
-                                   AFD_POLL_RECEIVE | AFD_POLL_DISCONNECT | AFD_POLL_ABORT, 0};
-    // No event or APC: the port reports. The token is the ApcContext, handed back as the entry's
-    // lpOverlapped: the stream's address (never null, or no completion is queued: Wine's
-    // server/async.c). The poll info is both the request and where the answer goes.
+// Starts one poll: asks the driver to report on the port when the stream's socket can be
+// read. A poll reports once, like EPOLLONESHOT (not EPOLLET): read_stream starts the next.
+// One answered at once (data was waiting) queues a completion too: the wait loop takes both.
+void start_poll(const Queue& queue, Stream& stream, std::size_t token) {
+    AFD_POLL_INFO& poll = stream.poll_info;  // written anew: it holds the last answer
+    poll.Timeout.QuadPart = INT64_MAX;       // no time limit of its own: the wait loop has one
+    poll.NumberOfHandles = 1;                // one socket per poll, as wepoll and mio do
+    poll.Exclusive = FALSE;                  // leave other polls on the same socket pending
+    poll.Handles[0].Handle = reinterpret_cast<HANDLE>(stream.base_socket);
+    poll.Handles[0].Events = AFD_POLL_RECEIVE       // data to read,
+                             | AFD_POLL_DISCONNECT  // the server closed its side,
+                             | AFD_POLL_ABORT;      // or the connection was reset
+    poll.Handles[0].Status = 0;                     // the driver's to fill in
+    // The token rides in the ApcContext, plus one: under Wine a null ApcContext queues no
+    // completion at all (server/async.c), and stream 0's token is 0.
     const NTSTATUS status = NtDeviceIoControlFile(
-        queue.afd.get(), nullptr, nullptr, &stream, &stream.status_block, IOCTL_AFD_POLL,
-        &stream.poll_info, sizeof stream.poll_info, &stream.poll_info, sizeof stream.poll_info);
-    if (status < 0) {
-        fail_status("NtDeviceIoControlFile", status);
+        queue.afd.get(), nullptr, nullptr,   // no event, no APC routine: the port reports
+        reinterpret_cast<void*>(token + 1),  // ApcContext: back as the entry's lpOverlapped
+        &stream.status_block,                // how the poll ends, written by the driver
+        IOCTL_AFD_POLL, &poll, sizeof poll,  // the request, and where the answer goes:
+        &poll, sizeof poll);                 // the same memory
+    if (status < 0) {                        // STATUS_PENDING and STATUS_SUCCESS are not failures
+        fail("NtDeviceIoControlFile", RtlNtStatusToDosError(status));
     }
+}
+
+// Asks the kernel to report when the stream's socket can be read. The token (the stream's
+// index in the stream list) is stored with the registration and handed back with every
+// event, so we know which stream an event is about.
+//
+// The driver knows a socket by its base handle (a layered service provider, a firewall's say,
+// may have put its own on top): wepoll, mio and libuv ask for it too. Then the first poll.
+void register_interest(const Queue& queue, Stream& stream, std::size_t token) {
+    DWORD size = 0;
+    if (WSAIoctl(stream.socket.get(), SIO_BASE_HANDLE, nullptr, 0, &stream.base_socket,
+                 sizeof stream.base_socket, &size, nullptr, nullptr) == SOCKET_ERROR) {
+        fail("WSAIoctl", WSAGetLastError());
+    }
+    start_poll(queue, stream, token);
 }
 
 // ----------------------------------------------------------------------------------------
 // The wait loop
 // ----------------------------------------------------------------------------------------
 
-bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
-void print_response(std::size_t token, const Stream& stream);
+bool read_stream(const Queue& queue, Stream& stream, std::size_t token);
 
 // Completions taken per wait: the five streams of a run fit; any more wait for the next.
-constexpr int max_events_per_wait = 16;
+constexpr unsigned max_events_per_wait = 16;
+
+// What the OS handed back, in its own terms, for the RECEIVED line (as the book prints its
+// raw Event): the events in the driver's answer, by name, and the ApcContext (token + 1).
+std::string describe_event(const Stream& stream, const OVERLAPPED_ENTRY& event) {
+    const ULONG answer = stream.poll_info.Handles[0].Events;
+    const auto context = reinterpret_cast<std::uintptr_t>(event.lpOverlapped);
+    return "IOCTL_AFD_POLL { Events: " +
+           bit_names(answer, {{AFD_POLL_RECEIVE, "AFD_POLL_RECEIVE"},
+                              {AFD_POLL_DISCONNECT, "AFD_POLL_DISCONNECT"},
+                              {AFD_POLL_ABORT, "AFD_POLL_ABORT"}}) +
+           ", ApcContext: " + std::to_string(context) + " }";
+}
 
 void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_point deadline) {
     std::size_t finished_streams = 0;
@@ -279,8 +324,9 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
                          finished_streams, streams.size());
             std::exit(1);
         }
-        // Sleeps until a poll has been answered, or the time is up. Not alertable (FALSE):
-        // nothing else ends the wait, so there is no counterpart of epoll_wait's EINTR.
+        // Sleeps until at least one registered socket is ready, or the time is up.
+        // Not alertable (FALSE): nothing but a completion or the timeout ends the wait, so
+        // there is no counterpart of epoll_wait's EINTR to retry.
         ULONG ready = 0;
         const BOOL dequeued = GetQueuedCompletionStatusEx(
             queue.port.get(), events, max_events_per_wait, &ready, static_cast<DWORD>(left), FALSE);
@@ -290,19 +336,20 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
         if (!dequeued) {
             fail("GetQueuedCompletionStatusEx", GetLastError());
         }
-        for (ULONG i = 0; i < ready; ++i) {
-            Stream& stream = *reinterpret_cast<Stream*>(events[i].lpOverlapped);  // the token
-            const auto token = static_cast<std::size_t>(&stream - streams.data());
+        for (unsigned i = 0; i < ready; ++i) {
+            // The ApcContext, handed back as lpOverlapped: the token plus one (start_poll).
+            const std::size_t token = reinterpret_cast<std::uintptr_t>(events[i].lpOverlapped) - 1;
+            Stream& stream = streams[token];
+            // A failed poll says so in its status block (a reset is an event: read_stream).
             if (stream.status_block.Status < 0) {
-                fail_status("IOCTL_AFD_POLL", stream.status_block.Status);
+                fail("IOCTL_AFD_POLL", RtlNtStatusToDosError(stream.status_block.Status));
             }
-            if (read_stream(stream)) {  // No poll after end of file: no spurious wakeups.
+            // Unlike epoll's, no poll is started after end of file: no event can come after it.
+            if (read_stream(queue, stream, token)) {
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
-                print_response(token, stream);
-            } else {
-                register_interest(queue, stream);  // Each poll reports once: ask again.
+                print_response(token, stream, describe_event(stream, events[i]));
             }
         }
     }
@@ -312,14 +359,16 @@ void wait_loop(const Queue& queue, std::vector<Stream>& streams, Clock::time_poi
 // Reading a stream
 // ----------------------------------------------------------------------------------------
 
-// One page: a whole answer of the delay server fits, and we read until WSAEWOULDBLOCK anyway.
+// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
 constexpr std::size_t read_buffer_size = 4096;
 
-// Reads until WSAEWOULDBLOCK; true when the stream reached end of file just now. A poll reports
-// the state (while bytes wait, the next answers at once): reading them all saves polls.
-bool read_stream(Stream& stream) {
-    // A reset is in the answer, with no status (so on Windows too, Wine's tests show); recv
-    // would fail with WSAECONNRESET on Windows but under Wine 8 returns 0, end of file.
+// Reads everything the stream has for us, until WSAEWOULDBLOCK ("nothing more for now"),
+// then starts the next poll (reading all first saves polls). Returns true when the stream reached
+// end of file just now.
+bool read_stream(const Queue& queue, Stream& stream, std::size_t token) {
+    // A reset is one of the poll's events, with no error status (Wine's tests show the same
+    // on Windows); recv would fail with WSAECONNRESET on Windows but returns 0, end of file,
+    // under Wine 8. So the event decides, with the error code recv gives on Windows.
     if ((stream.poll_info.Handles[0].Events & AFD_POLL_ABORT) != 0) {
         fail("AFD_POLL_ABORT", WSAECONNRESET);
     }
@@ -334,16 +383,11 @@ bool read_stream(Stream& stream) {
             return true;  // End of file: the server sent everything and closed.
         }
         if (WSAGetLastError() == WSAEWOULDBLOCK) {
-            return false;  // Read all there is for now; poll again.
+            start_poll(queue, stream, token);  // Each poll reports once: ask again.
+            return false;  // Read all there is for now; wait for the next event.
         }
         fail("recv", WSAGetLastError());  // No WSAEINTR to retry: the socket is non-blocking.
     }
-}
-
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -351,7 +395,8 @@ void print_response(std::size_t token, const Stream& stream) {
 // ----------------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-    // Binary mode: text mode would turn the answers' "\r\n" into "\r\r\n".
+    // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
+    // text mode would turn into "\r\r\n".
     if (_setmode(_fileno(stdout), _O_BINARY) == -1) {
         std::perror("ch03-wepoll: _setmode");  // a C runtime call: errno, not GetLastError
         return 1;
@@ -361,7 +406,8 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
     const Queue queue = create_queue();
 
-    // The OS holds pointers into each stream from its first poll on: reserved, none moves.
+    // Room for every stream before the first is registered, so push_back never moves one:
+    // where the OS does the work (IOCP, io_uring, AFD), it holds pointers into the stream.
     std::vector<Stream> streams;
     streams.reserve(arguments.requests);
     std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
@@ -372,20 +418,15 @@ int main(int argc, char** argv) {
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
-        u_long non_blocking = 1;  // a recv with nothing to read fails with WSAEWOULDBLOCK
+        // Non-blocking from here on: a recv with nothing to read gets WSAEWOULDBLOCK instead
+        // of putting the thread to sleep, so one stream can never block the others.
+        u_long non_blocking = 1;
         if (ioctlsocket(stream.socket.get(), FIONBIO, &non_blocking) == SOCKET_ERROR) {
             fail("ioctlsocket", WSAGetLastError());
         }
-        // The driver knows a socket by its base handle: a layered service provider (a
-        // firewall's, say) may have handed us its own on top. wepoll, mio and libuv ask too.
-        DWORD size = 0;
-        if (WSAIoctl(stream.socket.get(), SIO_BASE_HANDLE, nullptr, 0, &stream.base_socket,
-                     sizeof stream.base_socket, &size, nullptr, nullptr) == SOCKET_ERROR) {
-            fail("WSAIoctl", WSAGetLastError());
-        }
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
-        register_interest(queue, streams.back());  // where the stream will stay (see above)
+        register_interest(queue, streams.back(), streams.size() - 1);
     }
     std::printf("Waiting for the answers on one thread...\n\n");
     std::fflush(stdout);

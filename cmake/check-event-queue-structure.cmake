@@ -11,7 +11,14 @@
 #     dashes:                                                  // ----...
 #                                                              // The wait loop
 #                                                              // ----...
-#     or in the section in which each of the shared functions below is defined.
+#     or in the section in which each of the shared functions below is defined;
+#   - if a function or class has the same code in two main.cpp files but not the same
+#     comments (the block just above it and the comments inside it), word for word: where the
+#     code is the same, a diff between the two should show nothing there. "The same code" is
+#     the same lines once comments and trailing blanks are taken out.
+# Before it reports success, it proves that the last check can fail: it rewords, in memory,
+# the comment of one function whose code two files share, and expects the comparison to
+# report it.
 cmake_minimum_required(VERSION 3.25)
 set(support_file arguments_and_report.hpp)
 set(reference ch03-epoll)
@@ -23,8 +30,8 @@ foreach(path IN LISTS support_files)
     list(APPEND examples ${example})
   endif()
 endforeach()
-set(shared_functions create_queue connect_to build_request send_all register_interest wait_loop
-    read_stream print_response main)
+set(shared_functions print_error fail create_queue connect_to build_request send_all
+    register_interest describe_event wait_loop read_stream main)
 
 set(failed FALSE)
 file(READ ${SOURCE_DIR}/${reference}/${support_file} reference_support)
@@ -86,10 +93,149 @@ foreach(example IN LISTS examples)
     endif()
   endforeach()
 endforeach()
+# Same code, same comments. Each definition that starts at the left margin (a function or a
+# class) is read with the comment block just above it. CMake lists split at ';' and treat
+# '[' and ']' specially, so the text is encoded before it is cut into lines.
+function(read_definitions example)
+  file(READ ${SOURCE_DIR}/${example}/main.cpp text)
+  string(REPLACE "@" "@A@" text "${text}")
+  string(REPLACE ";" "@S@" text "${text}")
+  string(REPLACE "[" "@L@" text "${text}")
+  string(REPLACE "]" "@R@" text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
+  set(names "")
+  set(block "")  # the comment lines just above the current line
+  set(inside "")  # the definition being read, if any
+  foreach(line IN LISTS lines)
+    string(FIND "${line}" "//" at)
+    if(at EQUAL -1)
+      set(code "${line}")
+      set(comment "")
+    else()
+      string(SUBSTRING "${line}" 0 ${at} code)
+      string(SUBSTRING "${line}" ${at} -1 comment)
+      string(REGEX REPLACE "^//[ ]*" "" comment "${comment}")
+    endif()
+    string(REGEX REPLACE "[ ]+$" "" code "${code}")
+    if(inside)
+      if(NOT code STREQUAL "")
+        string(APPEND code_${inside} "${code}\n")
+      endif()
+      if(NOT comment STREQUAL "")
+        string(APPEND comment_${inside} "${comment}\n")
+      endif()
+      if(code MATCHES "^}(@S@)?$")
+        set(inside "")
+        set(block "")
+      endif()
+    elseif(code STREQUAL "" AND NOT comment STREQUAL "")
+      string(APPEND block "${comment}\n")
+    elseif(code MATCHES "^[A-Za-z@]" AND NOT code MATCHES "@S@$")  # not a declaration
+      if(code MATCHES "^(class|struct) ([A-Za-z_]+)")
+        set(inside "${CMAKE_MATCH_2}")
+      elseif(code MATCHES "([A-Za-z_]+)\\(")
+        set(inside "${CMAKE_MATCH_1}")
+      else()
+        set(block "")
+        continue()  # not a definition
+      endif()
+      list(APPEND names ${inside})
+      set(code_${inside} "${code}\n")
+      set(comment_${inside} "${block}${comment}")
+      if(NOT comment STREQUAL "")
+        string(APPEND comment_${inside} "\n")
+      endif()
+      if(code MATCHES "}(@S@)?$")
+        set(inside "")  # a definition on one line
+      endif()
+      set(block "")
+    else()
+      set(block "")
+    endif()
+  endforeach()
+  set(definitions_${example} "${names}" PARENT_SCOPE)
+  foreach(name IN LISTS names)
+    set(code_${example}_${name} "${code_${name}}" PARENT_SCOPE)
+    set(comment_${example}_${name} "${comment_${name}}" PARENT_SCOPE)
+  endforeach()
+endfunction()
+
+# Sets `result` to "same code, other comments" when that is so, else to "".
+function(compare_copies code_a comment_a code_b comment_b result)
+  if(code_a STREQUAL code_b AND NOT comment_a STREQUAL comment_b)
+    set(${result} "same code, other comments" PARENT_SCOPE)
+  else()
+    set(${result} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(decode text result)
+  string(REPLACE "@S@" ";" text "${text}")
+  string(REPLACE "@L@" "[" text "${text}")
+  string(REPLACE "@R@" "]" text "${text}")
+  string(REPLACE "@A@" "@" text "${text}")
+  string(REGEX REPLACE "\n$" "" text "${text}")
+  string(REPLACE "\n" "\n      // " text "${text}")
+  set(${result} "      // ${text}" PARENT_SCOPE)
+endfunction()
+
+foreach(example IN LISTS examples)
+  read_definitions(${example})
+endforeach()
+set(shared_code_pairs 0)
+set(proof "")
+set(remaining ${examples})
+foreach(a IN LISTS examples)
+  list(REMOVE_ITEM remaining ${a})
+  foreach(b IN LISTS remaining)
+    foreach(name IN LISTS definitions_${a})
+      if(NOT name IN_LIST definitions_${b})
+        continue()
+      endif()
+      if(code_${a}_${name} STREQUAL code_${b}_${name})
+        math(EXPR shared_code_pairs "${shared_code_pairs} + 1")
+        if(proof STREQUAL "")
+          set(proof ${a} ${b} ${name})
+        endif()
+      endif()
+      compare_copies("${code_${a}_${name}}" "${comment_${a}_${name}}"
+                     "${code_${b}_${name}}" "${comment_${b}_${name}}" result)
+      if(result)
+        decode("${comment_${a}_${name}}" mine)
+        decode("${comment_${b}_${name}}" theirs)
+        message(SEND_ERROR "${name} has the same code in ${a}/main.cpp and ${b}/main.cpp but "
+                           "not the same comments; word them the same:\n"
+                           "  ${a}:\n${mine}\n  ${b}:\n${theirs}")
+        set(failed TRUE)
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+# The proof that the comparison can fail: one shared definition, its comment reworded.
+if(proof STREQUAL "")
+  message(SEND_ERROR "No function or class has the same code in two main.cpp files: the "
+                     "same-code-same-comments check would prove nothing.")
+  set(failed TRUE)
+else()
+  list(GET proof 0 a)
+  list(GET proof 1 b)
+  list(GET proof 2 name)
+  compare_copies("${code_${a}_${name}}" "reworded: ${comment_${a}_${name}}"
+                 "${code_${b}_${name}}" "${comment_${b}_${name}}" result)
+  if(NOT result)
+    message(SEND_ERROR "The same-code-same-comments check did not notice a reworded comment "
+                       "on ${name} (${a} against ${b}): the check itself is broken.")
+    set(failed TRUE)
+  endif()
+endif()
+
 if(failed)
   message(FATAL_ERROR "The event-queue examples have drifted apart (see above).")
 endif()
 string(REPLACE ";" "\n  " listing "${functions_${reference}}")
 list(JOIN examples ", " names)
 message("${names}: the same ${support_file}, and the same sections and functions in "
-        "main.cpp, in the same order:\n  ${listing}")
+        "main.cpp, in the same order:\n  ${listing}\n"
+        "${shared_code_pairs} pairs of main.cpp files share a function or class with the same code, "
+        "and its comments are the same too (a reworded comment is noticed: tried on ${name}, "
+        "${a} against ${b}).")

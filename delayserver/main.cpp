@@ -11,6 +11,7 @@
 // Usage: delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]
 //                    [--fault MODE] [--help]        (--help explains each, and each error)
 //   curl http://127.0.0.1:8080/2000/hello%20world    # "hello world", after 2000 ms
+//   curl -I http://127.0.0.1:8080/2000/hi            # HEAD: the same headers, no body
 //
 // What to watch for in the output (standard output, each line flushed at once):
 //   listening on 127.0.0.1:8080          once, when bound: tools/with-delayserver reads it
@@ -190,6 +191,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         request_number_ = ++server_.requests_logged;
         delay_ = outcome.delay;
         message_ = std::move(outcome.body);
+        send_body_ = outcome.send_body;  // false for HEAD: the same answer, without the body
         // One printf rather than "#" + std::to_string(...) + ...: GCC 12 at -O3 warns
         // wrongly about that chain of string additions (-Wrestrict, GCC bug 105651).
         std::printf("#%llu - %lldms: %s\n", static_cast<unsigned long long>(request_number_),
@@ -227,7 +229,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             misbehave(plan_fault(server_.settings.fault, message_));  // on purpose (--fault)
             return;
         }
-        answer(200, message_);
+        answer(200, message_, send_body_);
     }
 
     // One line on standard error per error answer, naming the request it answers (from the
@@ -333,9 +335,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ServerState& server_;
     Phase phase_ = Phase::reading_head;
     std::array<char, 1024> read_buffer_{};
-    std::string head_;      // the request head received so far
-    std::string response_;  // the answer being written (or, with --fault, what replaces it)
-    std::string message_;   // the decoded message, answered after the delay
+    std::string head_;       // the request head received so far
+    std::string response_;   // the answer being written (or, with --fault, what replaces it)
+    std::string message_;    // the decoded message, answered after the delay
+    bool send_body_ = true;  // false for HEAD: the answer is GET's, without the message
     std::chrono::milliseconds delay_{0};
     std::uint64_t request_number_ = 0;
     bool peer_has_closed_ = false;

@@ -331,7 +331,11 @@ ParsedDelay parse_delay(std::string_view text, std::chrono::milliseconds max_del
                        std::chrono::milliseconds{static_cast<std::int64_t>(milliseconds)}};
 }
 
-RequestOutcome interpret_request_head(std::string_view head, std::chrono::milliseconds max_delay) {
+namespace {
+
+// The answer to a request, body included: interpret_request_head() then leaves the body out
+// for HEAD.
+RequestOutcome answer_with_body(std::string_view head, std::chrono::milliseconds max_delay) {
     std::string_view rest = head.substr(skip_leading_empty_lines(head));
 
     // 1. The request line: its shape, then its version.
@@ -359,13 +363,12 @@ RequestOutcome interpret_request_head(std::string_view head, std::chrono::millis
             "An HTTP/1.1 request must have exactly one Host header (RFC 9112 section 3.2).\n");
     }
 
-    // 3. The method. 405 must say which methods are allowed (the server adds Allow: GET).
-    if (request_line->method != "GET") {
-        RequestOutcome refusal =
-            refuse(405, "Method '" + std::string(request_line->method) +
-                            "' is not allowed: this server answers GET only.\n");
-        refusal.send_body = request_line->method != "HEAD";
-        return refusal;
+    // 3. The method: GET, or HEAD, which is GET without the body (RFC 9110 section 9.3.2;
+    // section 9.1: a general-purpose server supports both). Method names are case-sensitive.
+    // 405 must say which methods are allowed (the server adds allow: GET, HEAD).
+    if (request_line->method != "GET" && request_line->method != "HEAD") {
+        return refuse(405, "Method '" + std::string(request_line->method) +
+                               "' is not allowed: this server answers GET and HEAD only.\n");
     }
 
     // 4. The path: /{delay_ms}/{message}, two non-empty segments. A query is ignored.
@@ -414,6 +417,18 @@ RequestOutcome interpret_request_head(std::string_view head, std::chrono::millis
         return bad_request("The decoded message is not valid UTF-8.\n");
     }
     return RequestOutcome{200, parsed.delay, std::move(*message), true};
+}
+
+}  // namespace
+
+RequestOutcome interpret_request_head(std::string_view head, std::chrono::milliseconds max_delay) {
+    RequestOutcome outcome = answer_with_body(head, max_delay);
+    // The answer to HEAD is the answer GET would get, status, delay and content-length
+    // included, without its body (RFC 9110 section 9.3.2): for an error answer too.
+    std::string_view rest = head.substr(skip_leading_empty_lines(head));
+    const std::optional<RequestLine> request_line = parse_request_line(take_line(rest));
+    outcome.send_body = !(request_line && request_line->method == "HEAD");
+    return outcome;
 }
 
 RequestOutcome refuse_not_a_request(std::string_view received) {

@@ -3,7 +3,8 @@
 // What it shows: everything the delay server decides about a request, written without
 // sockets, timers or Asio, so it can be read (and tested, and fuzzed) on its own:
 //   - where the request head ends in the bytes received so far, and when it is too large;
-//   - the request line `GET /{delay_ms}/{message} HTTP/1.1` and the header lines;
+//   - the request line `GET /{delay_ms}/{message} HTTP/1.1` (or HEAD, the same without the
+//     body) and the header lines;
 //   - the delay number and the percent-encoded message.
 // The server (main.cpp) feeds the bytes it reads into scan_request_head() and, once the
 // head is complete, asks interpret_request_head() what to answer; describe_request() names
@@ -77,15 +78,15 @@ ParsedDelay parse_delay(std::string_view text, std::chrono::milliseconds max_del
 
 // What the server answers to one complete request head.
 struct RequestOutcome {
-    // 200 for a valid request, answered after `delay`; otherwise the HTTP error status
-    // to answer at once (400, 404 or 405).
+    // 200 for a valid GET or HEAD request, answered after `delay`; otherwise the HTTP
+    // error status to answer at once (400, 404 or 405).
     int status_code = 200;
     std::chrono::milliseconds delay{0};
     // For 200, the decoded message, which becomes the body of the answer. For an error,
     // one sentence saying what was wrong, which becomes the body of the error answer.
     std::string body;
-    // False for a HEAD request: its answer has the headers but never a body (RFC 9110
-    // section 9.3.2), even when it is an error.
+    // False for a HEAD request: its answer has the headers a GET would get, content-length
+    // included, but never a body (RFC 9110 section 9.3.2), even when it is an error.
     bool send_body = true;
 };
 

@@ -66,7 +66,7 @@ std::string build_response(int status_code, std::string_view body, std::string_v
     response += http_date;
     response += "\r\n";
     if (status_code == 405) {
-        response += "allow: GET\r\n";  // a 405 must list the methods that are allowed
+        response += "allow: GET, HEAD\r\n";  // a 405 must list the methods that are allowed
     }
     response += "\r\n";
     if (send_body) {

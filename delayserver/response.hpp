@@ -10,7 +10,8 @@
 //   date: Thu, 26 Nov 2026 03:40:00 GMT\r\n
 //   \r\n
 //   hello world
-// A 405 answer adds `allow: GET` after the date, as RFC 9110 section 15.5.6 requires.
+// A 405 answer adds `allow: GET, HEAD` after the date, as RFC 9110 section 15.5.6 requires.
+// The answer to HEAD is the same without the body.
 //
 // Usage: #include "response.hpp"; link response.cpp. Portable C++20, no operating system calls.
 #pragma once

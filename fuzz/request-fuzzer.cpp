@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,48 @@ void check(bool condition, const char* promise) {
         std::fprintf(stderr, "request-fuzzer: broken promise: %s\n", promise);
         std::abort();
     }
+}
+
+// Where the request line starts: after the empty lines that request.cpp skips (CRLF or LF).
+std::string_view::size_type request_line_start(std::string_view head) {
+    std::string_view::size_type position = 0;
+    while (true) {
+        if (head.substr(position).starts_with("\r\n")) {
+            position += 2;
+        } else if (head.substr(position).starts_with("\n")) {
+            position += 1;
+        } else {
+            return position;
+        }
+    }
+}
+
+// HEAD is GET without the body: a head whose request line is well-formed with the method
+// HEAD gets the answer the same head with GET would get (status, delay, body and so
+// content-length), and no body is sent.
+void check_head_method(std::string_view head, const RequestOutcome& outcome) {
+    const auto start = request_line_start(head);
+    std::string_view line = head.substr(start, head.find('\n', start) - start);
+    if (line.ends_with('\r')) {
+        line.remove_suffix(1);
+    }
+    const std::optional<RequestLine> request_line = parse_request_line(line);
+    const bool is_head = request_line && request_line->method == "HEAD";
+    const bool is_get = request_line && request_line->method == "GET";
+    check(outcome.status_code != 405 || (!is_head && !is_get), "GET and HEAD never get 405");
+    if (!is_head) {
+        if (is_get) {
+            check(outcome.send_body, "the answer to GET has its body");
+        }
+        return;
+    }
+    check(!outcome.send_body, "the answer to HEAD has no body");
+    const std::string as_get =
+        std::string(head.substr(0, start)) + "GET" + std::string(head.substr(start + 4));
+    const RequestOutcome get_outcome = interpret_request_head(as_get, max_delay);
+    check(get_outcome.status_code == outcome.status_code && get_outcome.delay == outcome.delay &&
+              get_outcome.body == outcome.body,
+          "HEAD gets GET's answer: the same status, delay and content-length");
 }
 
 // What the log prints about a request stays on one line of printable ASCII.
@@ -111,6 +154,11 @@ void check_head(std::string_view received) {
     const std::string length_header =
         "\r\ncontent-length: " + std::to_string(outcome.body.size()) + "\r\n";
     check(response.find(length_header) != std::string::npos, "content-length is the body size");
+    if (!outcome.send_body) {
+        check(response.ends_with("\r\n\r\n") && response.find("\r\n\r\n") == response.size() - 4,
+              "an answer without its body ends with the empty line after the headers");
+    }
+    check_head_method(received.substr(0, scan.length), outcome);
 }
 
 void check_pieces(std::string_view text) {

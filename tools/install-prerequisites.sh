@@ -6,8 +6,9 @@
 #         standalone Asio (for the delay server), liburing and pkg-config (ch03-io-uring)
 #   run-windows  the same, plus MinGW-w64 and Wine, to run ch03-iocp on Linux
 #   bench the same as run, plus what bench/run needs: Google Benchmark, libuv, gnuplot
-#   test  the same, plus the tools every test needs: clang and clang-format, MinGW-w64 and
-#         Wine (the Windows build), the ARM64 cross compiler and QEMU (the ARM64 build)
+#   test  the same, plus the tools every test needs: clang, clang-format and llvm-objdump
+#         (the macOS checks), MinGW-w64 and Wine (the Windows build), the ARM64 cross
+#         compiler and QEMU (the ARM64 build)
 #
 # On Debian and Ubuntu it installs the missing packages with apt-get (as root, or through
 # sudo) and says which it installs; with nothing missing it prints nothing. On macOS it
@@ -53,8 +54,9 @@ if [ "$what" = bench ]; then
 fi
 if [ "$what" = test ]; then
   # binutils gives the cross builds' nm; libclang-rt-dev the runtimes of clang's sanitizers
-  # and libFuzzer (only recommended by clang); wine64 is the 64-bit loader Debian splits out.
-  packages+=(clang libclang-rt-dev clang-format binutils valgrind g++-mingw-w64-x86-64 wine
+  # and libFuzzer (only recommended by clang); llvm gives llvm-objdump, which reads the macOS
+  # (Mach-O) objects; wine64 is the 64-bit loader Debian splits out.
+  packages+=(clang libclang-rt-dev clang-format binutils llvm valgrind g++-mingw-w64-x86-64 wine
              wine64 qemu-user g++-aarch64-linux-gnu)
 fi
 

@@ -37,7 +37,7 @@ void case_error_log(const std::string& server_path) {
          "number of milliseconds."},
         {"DELETE /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
          "delayserver: answered 405 Method Not Allowed to DELETE /50/x: Method 'DELETE' is not "
-         "allowed: this server answers GET only."},
+         "allowed: this server answers GET and HEAD only."},
         {"GET /50/x\r\n\r\n",
          "delayserver: answered 400 Bad Request to a malformed request "
          "line: " +

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -166,20 +167,42 @@ void case_unknown_path(const Address& address) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The method: GET only
+// The method: GET and HEAD only
 // ---------------------------------------------------------------------------------------
 
 void case_method_not_allowed(const Address& address) {
-    for (const std::string method : {"POST", "DELETE", "get"}) {
-        expect_answer(address, method + " /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                      "HTTP/1.1 405 Method Not Allowed",
-                      "Method '" + method + "' is not allowed: this server answers GET only.\n");
+    // Method names are case-sensitive (RFC 9110 section 9.1): "get" and "head" are not GET
+    // and HEAD.
+    for (const std::string method : {"POST", "DELETE", "get", "head"}) {
+        expect_answer(
+            address, method + " /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "HTTP/1.1 405 Method Not Allowed",
+            "Method '" + method + "' is not allowed: this server answers GET and HEAD only.\n");
     }
-    // The answer to HEAD has the same headers, but no body (RFC 9110 section 9.3.2).
-    const std::string head_request = "HEAD /50/x HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    check_answer(head_request, send_and_receive(address, head_request),
-                 "HTTP/1.1 405 Method Not Allowed",
-                 "Method 'HEAD' is not allowed: this server answers GET only.\n", false);
+}
+
+// HEAD is GET without the body (RFC 9110 section 9.3.2): the same status line and headers,
+// content-length included, after the same delay, and nothing after the empty line. The
+// request is what `curl -I http://HOST:PORT/100/x` sends.
+void case_head_method(const Address& address) {
+    const std::string request =
+        "HEAD /100/x HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+    const auto start = std::chrono::steady_clock::now();
+    const std::string raw = send_and_receive(address, request);
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    // content-length: 1, the length of GET's body "x"; and no body at all.
+    check_answer(request, raw, "HTTP/1.1 200 OK", "x", false);
+    check(raw.ends_with("\r\n\r\n"),
+          "the answer to HEAD ends with the empty line after its headers");
+    const std::string took = "answered after " + std::to_string(waited.count()) + " ms";
+    check(waited >= 100ms, took + ", before its delay of 100");
+    check(waited <= 100ms + generous_bound,
+          took + ", more than " + std::to_string(generous_bound.count()) + " ms after its delay");
+    // An error answer to HEAD has no body either; its content-length is that of GET's.
+    const std::string missing = "HEAD /favicon.ico HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    check_answer(missing, send_and_receive(address, missing), "HTTP/1.1 404 Not Found",
+                 not_found_body, false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,6 +292,7 @@ const Case request_cases_table[] = {
     {"unknown-path", needs_address, [](const Inputs& in) { case_unknown_path(in.address); }},
     {"method-not-allowed", needs_address,
      [](const Inputs& in) { case_method_not_allowed(in.address); }},
+    {"head-method", needs_address, [](const Inputs& in) { case_head_method(in.address); }},
     {"malformed-request-line", needs_address,
      [](const Inputs& in) { case_malformed_request_line(in.address); }},
     {"malformed-header", needs_address,

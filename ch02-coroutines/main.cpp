@@ -35,6 +35,7 @@
 // with one thread and no stack per task: each sleeping task is its heap frame alone.
 #include <chrono>
 #include <coroutine>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <exception>
@@ -236,22 +237,23 @@ void run() {
 // The arguments: none, but --help and a wrong argument are answered as everywhere
 // ----------------------------------------------------------------------------------------
 
-constexpr std::string_view usage_text =
+constexpr char usage_text[] =
     "usage: ch02-coroutines\n"
-    "Prints five lines from three C++20 coroutines on one thread. Takes no other arguments.\n"
-    "  --help  this text\n";
+    "Prints five lines from three C++20 coroutines on one thread.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
 
+// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
 void parse_arguments(int argc, char** argv) {
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view argument = argv[index];
-        if (argument == "--help" || argument == "-h") {
-            std::cout << usage_text;
-            std::exit(0);
-        }
-        std::cerr << "ch02-coroutines: takes no arguments, not '" << argument << "'\n"
-                  << usage_text;
-        std::exit(2);
+    if (argc < 2) {
+        return;
     }
+    const std::string_view argument = argv[1];
+    if (argument == "--help" || argument == "-h") {
+        std::fputs(usage_text, stdout);
+        std::exit(0);
+    }
+    std::fprintf(stderr, "ch02-coroutines: takes no arguments, not '%s'\n%s", argv[1], usage_text);
+    std::exit(2);
 }
 
 int main(int argc, char** argv) {

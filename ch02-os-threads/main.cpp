@@ -13,6 +13,7 @@
 // but printed last.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string_view>
 #include <syncstream>
@@ -54,21 +55,32 @@ int run() {
     return 0;
 }
 
-int main(int argc, char** argv) {
-    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
-    constexpr char usage[] =
-        "usage: ch02-os-threads\n"
-        "Starts three OS threads and prints five lines in the order their sleeps end. Takes no "
-        "arguments.\n";
-    if (argc > 1) {
-        const std::string_view argument = argv[1];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "ch02-os-threads: takes no arguments, not '%s'\n%s", argv[1], usage);
-        return 2;
+// ----------------------------------------------------------------------------------------
+// The arguments: none, but --help and a wrong argument are answered as everywhere
+// ----------------------------------------------------------------------------------------
+
+constexpr char usage_text[] =
+    "usage: ch02-os-threads\n"
+    "Starts three OS threads and prints five lines in the order their sleeps end.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
+
+// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
+void parse_arguments(int argc, char** argv) {
+    if (argc < 2) {
+        return;
     }
+    const std::string_view argument = argv[1];
+    if (argument == "--help" || argument == "-h") {
+        std::fputs(usage_text, stdout);
+        std::exit(0);
+    }
+    std::fprintf(stderr, "ch02-os-threads: takes no arguments, not '%s'\n%s", argv[1], usage_text);
+    std::exit(2);
+}
+
+int main(int argc, char** argv) {
+    parse_arguments(argc, argv);
+
     try {
         return run();
     } catch (const std::system_error& error) {

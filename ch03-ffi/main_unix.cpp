@@ -12,6 +12,7 @@
 // imports the function from libc (the build tests that).
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -32,20 +33,31 @@ bool write_all(std::string_view text) {
     return true;
 }
 
-int main(int argc, char** argv) {
-    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
-    constexpr char usage[] =
-        "usage: ch03-ffi\n"
-        "Prints one line through libc's write, declared by hand. Takes no arguments.\n";
-    if (argc > 1) {
-        const std::string_view argument = argv[1];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage);
-        return 2;
+// ----------------------------------------------------------------------------------------
+// The arguments: none, but --help and a wrong argument are answered as everywhere
+// ----------------------------------------------------------------------------------------
+
+constexpr char usage_text[] =
+    "usage: ch03-ffi\n"
+    "Prints one line through libc's write, declared by hand.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
+
+// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
+void parse_arguments(int argc, char** argv) {
+    if (argc < 2) {
+        return;
     }
+    const std::string_view argument = argv[1];
+    if (argument == "--help" || argument == "-h") {
+        std::fputs(usage_text, stdout);
+        std::exit(0);
+    }
+    std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage_text);
+    std::exit(2);
+}
+
+int main(int argc, char** argv) {
+    parse_arguments(argc, argv);
 
     if (!write_all("Hello world from syscall!\n")) {
         std::fprintf(stderr, "write: %s\n", std::strerror(errno));

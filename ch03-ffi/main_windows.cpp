@@ -12,6 +12,7 @@
 // a file (redirected, or captured by a test runner), it fails with "The handle is
 // invalid"; real Windows programs then write bytes with WriteFile, and so do we.
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "foreign_windows.h"
@@ -26,21 +27,31 @@ int fail(const char* call) {
     return 1;
 }
 
-int main(int argc, char** argv) {
-    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
-    constexpr char usage[] =
-        "usage: ch03-ffi\n"
-        "Prints one line through kernel32's WriteConsoleW or WriteFile, declared by hand. Takes no "
-        "arguments.\n";
-    if (argc > 1) {
-        const std::string_view argument = argv[1];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage);
-        return 2;
+// ----------------------------------------------------------------------------------------
+// The arguments: none, but --help and a wrong argument are answered as everywhere
+// ----------------------------------------------------------------------------------------
+
+constexpr char usage_text[] =
+    "usage: ch03-ffi\n"
+    "Prints one line through kernel32's WriteConsoleW or WriteFile, declared by hand.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
+
+// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
+void parse_arguments(int argc, char** argv) {
+    if (argc < 2) {
+        return;
     }
+    const std::string_view argument = argv[1];
+    if (argument == "--help" || argument == "-h") {
+        std::fputs(usage_text, stdout);
+        std::exit(0);
+    }
+    std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage_text);
+    std::exit(2);
+}
+
+int main(int argc, char** argv) {
+    parse_arguments(argc, argv);
 
     constexpr std::u16string_view message_utf16 = u"Hello world from syscall!\n";
     constexpr std::string_view message_utf8 = "Hello world from syscall!\n";

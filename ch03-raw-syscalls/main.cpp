@@ -1,10 +1,16 @@
-// ch03-raw-syscalls: print a line with a raw system call and no libc at all.
+// ch03-raw-syscalls: print a line with a raw system call instead of libc's write.
 //
 // A program asks the OS for everything it cannot do itself, such as writing to the
 // terminal, with a system call: it puts a call number and the arguments in registers,
 // executes one special instruction (`syscall` on x86-64, `svc` on ARM64), and the CPU
 // switches to the kernel. Normally libc does this for us; here we do it by hand.
 // This file is the same on every platform; the assembly is in raw_write_<platform>.cpp.
+//
+// What goes through libc and what does not: the line "Hello world from raw syscall!" goes
+// from raw_write's inline assembly straight to the kernel, with no libc function on the
+// way. The rest is an ordinary C++ program on libc: its start-up code calls main and ends
+// the process, and <cstdio> prints the usage (--help), a refused argument and the error
+// message if the write fails.
 //
 // Usage:    ch03-raw-syscalls
 // Platform: Linux x86-64 and ARM64, macOS x86-64 and ARM64. On Windows it explains why it
@@ -14,25 +20,38 @@
 // `nm -D --undefined-only ch03-raw-syscalls` shows no `write` (the build tests that).
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
 #include "raw_write.h"
 
-int main(int argc, char** argv) {
-    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
-    constexpr char usage[] =
-        "usage: ch03-raw-syscalls\n"
-        "Prints one line through a system call written in inline assembly. Takes no arguments.\n";
-    if (argc > 1) {
-        const std::string_view argument = argv[1];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "ch03-raw-syscalls: takes no arguments, not '%s'\n%s", argv[1], usage);
-        return 2;
+// ----------------------------------------------------------------------------------------
+// The arguments: none, but --help and a wrong argument are answered as everywhere
+// ----------------------------------------------------------------------------------------
+
+constexpr char usage_text[] =
+    "usage: ch03-raw-syscalls\n"
+    "Prints one line through a system call written in inline assembly.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
+
+// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
+void parse_arguments(int argc, char** argv) {
+    if (argc < 2) {
+        return;
     }
+    const std::string_view argument = argv[1];
+    if (argument == "--help" || argument == "-h") {
+        std::fputs(usage_text, stdout);
+        std::exit(0);
+    }
+    std::fprintf(stderr, "ch03-raw-syscalls: takes no arguments, not '%s'\n%s", argv[1],
+                 usage_text);
+    std::exit(2);
+}
+
+int main(int argc, char** argv) {
+    parse_arguments(argc, argv);
 
     const char message[] = "Hello world from raw syscall!\n";
     const unsigned long length = sizeof message - 1;  // without the terminating '\0'

@@ -2,7 +2,7 @@
 #       [-DBAD_VALUE=<arguments>] [-DREADME=<file> -DBLOCK=<name>] -P check-cli.cmake
 #
 # Checks that a program follows the workspace's command-line convention (declared for each
-# program by workspace_cli_tests in Workspace.cmake):
+# program by workspace_cli_tests in ExampleTests.cmake):
 #   - `--help` and `-h` exit 0 and print the same text to standard output, with a line
 #     that starts with "Usage:" (or "usage:");
 #   - a bad option (BAD_OPTION, default --no-such-option) exits 2 with nothing on standard

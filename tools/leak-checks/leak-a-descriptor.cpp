@@ -9,24 +9,37 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
-int main(int argc, char** argv) {
-    // No arguments: --help (or -h) prints the usage; anything else is refused, exit code 2.
-    constexpr char usage[] =
-        "usage: leak-a-descriptor\n"
-        "Opens /dev/null and leaves it open, for the descriptor check's own test. Takes no "
-        "arguments.\n";
-    if (argc > 1) {
-        const std::string_view argument = argv[1];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        std::fprintf(stderr, "leak-a-descriptor: takes no arguments, not '%s'\n%s", argv[1], usage);
-        return 2;
+// ----------------------------------------------------------------------------------------
+// The arguments: none, but --help and a wrong argument are answered as everywhere
+// ----------------------------------------------------------------------------------------
+
+constexpr char usage_text[] =
+    "usage: leak-a-descriptor\n"
+    "Opens /dev/null and leaves it open, for the descriptor check's own test.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
+
+// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
+void parse_arguments(int argc, char** argv) {
+    if (argc < 2) {
+        return;
     }
+    const std::string_view argument = argv[1];
+    if (argument == "--help" || argument == "-h") {
+        std::fputs(usage_text, stdout);
+        std::exit(0);
+    }
+    std::fprintf(stderr, "leak-a-descriptor: takes no arguments, not '%s'\n%s", argv[1],
+                 usage_text);
+    std::exit(2);
+}
+
+int main(int argc, char** argv) {
+    parse_arguments(argc, argv);
+
     const int descriptor = open("/dev/null", O_RDONLY);
     if (descriptor == -1) {
         std::fprintf(stderr, "leak-a-descriptor: open /dev/null: %s\n", std::strerror(errno));

@@ -1,0 +1,61 @@
+# The tools the tests run on the build machine, also when the examples are cross-compiled:
+# tools/expect-output (the checker), tools/with-delayserver (the launcher) and delayserver/.
+
+# Standalone Asio (header only) for the delay server. Sets ASIO_INCLUDE_DIR, or leaves it
+# NOTFOUND. The host's headers are searched even when the examples are cross-compiled.
+function(workspace_find_asio)
+  find_path(ASIO_INCLUDE_DIR asio.hpp NO_CMAKE_FIND_ROOT_PATH
+            DOC "Directory holding standalone Asio's asio.hpp")
+endfunction()
+
+# The host tools: tools/expect-output (runs a program and checks what it printed and how
+# it ended), tools/with-delayserver (starts a delay server on a free port for one program)
+# and delayserver/. They run on the build machine: in a native build they are ordinary
+# targets; in a cross build (Windows under Wine, ARM64 under QEMU) they are built for the
+# host by a nested native build, so the tests still run them natively.
+#
+# Sets WORKSPACE_EXPECT_OUTPUT, WORKSPACE_WITH_DELAYSERVER and WORKSPACE_DELAYSERVER (paths
+# or generator expressions), and WORKSPACE_HAVE_DELAYSERVER.
+macro(workspace_add_host_tools)
+  workspace_find_asio()
+  if(ASIO_INCLUDE_DIR)
+    set(WORKSPACE_HAVE_DELAYSERVER ON)
+  else()
+    set(WORKSPACE_HAVE_DELAYSERVER OFF)
+    workspace_skip_example(delayserver "standalone Asio not found; install it (Debian/Ubuntu: "
+                   "apt-get install libasio-dev; macOS: brew install asio), or run ./run-tests, "
+                   "which does")
+  endif()
+  if(CMAKE_HOST_WIN32)
+    # The test tools are POSIX programs: on a Windows machine the examples are built and
+    # run by hand, and the tests run on Linux (the windows-mingw preset, under Wine).
+    message(STATUS "Skipping the example tests: their tools need a Linux or macOS build "
+                   "machine; run the examples by hand (see README.md)")
+    set(WORKSPACE_EXPECT_OUTPUT "")
+    if(WORKSPACE_HAVE_DELAYSERVER)
+      add_subdirectory(delayserver)
+    endif()
+  elseif(NOT CMAKE_CROSSCOMPILING)
+    set(WORKSPACE_EXPECT_OUTPUT $<TARGET_FILE:expect-output>)
+    set(WORKSPACE_WITH_DELAYSERVER $<TARGET_FILE:with-delayserver>)
+    set(WORKSPACE_DELAYSERVER $<TARGET_FILE:delayserver>)
+    add_subdirectory(tools)
+    if(WORKSPACE_HAVE_DELAYSERVER)
+      add_subdirectory(delayserver)
+    endif()
+  else()
+    include(ExternalProject)
+    set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
+    ExternalProject_Add(host-tools
+      SOURCE_DIR ${PROJECT_SOURCE_DIR}/cmake/host-tools
+      BINARY_DIR ${host_dir}
+      CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DWORKSPACE_WERROR=${WORKSPACE_WERROR}
+                 -DASIO_INCLUDE_DIR=${ASIO_INCLUDE_DIR}
+      INSTALL_COMMAND ""
+      BUILD_ALWAYS ON
+      USES_TERMINAL_BUILD ON)
+    set(WORKSPACE_EXPECT_OUTPUT ${host_dir}/tools/expect-output)
+    set(WORKSPACE_WITH_DELAYSERVER ${host_dir}/tools/with-delayserver)
+    set(WORKSPACE_DELAYSERVER ${host_dir}/delayserver/delayserver)
+  endif()
+endmacro()

@@ -1,4 +1,5 @@
-// ch03-wepoll/afd.h: the AFD poll request, which no Windows header declares, declared by hand.
+// ch03-wepoll/afd.h: the AFD driver's poll request, which no Windows header declares, declared
+// by hand, and how to open the driver, which no Win32 call does.
 //
 // AFD, the "ancillary function driver" (afd.sys), is the kernel driver under Winsock: a
 // socket is a file handle opened on it. One of its requests, IOCTL_AFD_POLL, waits until
@@ -23,9 +24,39 @@
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 
 #include <windows.h>
-#include <winternl.h>  // NTSTATUS
+#include <winternl.h>  // NTSTATUS, NtCreateFile, UNICODE_STRING, OBJECT_ATTRIBUTES
 
 #include <cstddef>
+
+// Opens a handle on the AFD driver itself (not on a socket), as wepoll and mio do: the handle
+// that main.cpp sends its polls through and associates with its completion port. No Win32
+// call opens a device by its kernel name, so ntdll's NtCreateFile, the call under CreateFile,
+// does it, with its arguments in the kernel's own structures, built one at a time. Returns
+// the call's NTSTATUS (negative: an error), for the caller to check.
+inline NTSTATUS open_afd_device(HANDLE* afd) {
+    // The name, in the kernel's object namespace: \Device\Afd is the driver, and what follows
+    // it is free (wepoll's is \Device\Afd\Wepoll): it only names this handle's endpoint.
+    wchar_t name[] = L"\\Device\\Afd\\Ch03Wepoll";
+    // The kernel takes a counted string, not a null-terminated one; both lengths in bytes.
+    UNICODE_STRING unicode_name;
+    unicode_name.Length = sizeof name - sizeof name[0];  // the characters, without the null
+    unicode_name.MaximumLength = sizeof name;            // the whole buffer
+    unicode_name.Buffer = name;
+    // What to open: that name, matched exactly (no OBJ_CASE_INSENSITIVE), not relative to an
+    // open directory (no root handle), with the default security (no security descriptor).
+    OBJECT_ATTRIBUTES attributes;
+    InitializeObjectAttributes(&attributes, &unicode_name, 0, nullptr, nullptr);
+    IO_STATUS_BLOCK status_block;  // how the open went (its status is also returned)
+    return NtCreateFile(afd,
+                        SYNCHRONIZE,  // access: enough to send it requests
+                        &attributes, &status_block,
+                        nullptr,                             // no allocation size: no contents
+                        0,                                   // no file attributes
+                        FILE_SHARE_READ | FILE_SHARE_WRITE,  // others may open it too
+                        FILE_OPEN,                           // open what exists, never create
+                        0,  // no FILE_SYNCHRONOUS_IO_*: each request reports later, on the port
+                        nullptr, 0);  // no extended attributes: with them, AFD makes a socket
+}
 
 // The request's control code. ReactOS builds it as (FILE_DEVICE_NETWORK << 12) | (9 << 2) |
 // METHOD_BUFFERED, AFD's operation 9 (AFD_SELECT); Wine as CTL_CODE(FILE_DEVICE_BEEP, 0x809,

@@ -2,8 +2,9 @@
 // same on every OS. A first reading may skip this file: main.cpp is the lesson.
 //
 // It holds the command line (the arguments, --help and the usage error), the record each
-// stream keeps whatever the OS (what it asked, what it received, and when), the check that
-// an answer is a complete 200 OK, the summary line and the --timeline drawing. None of it
+// stream keeps whatever the OS (what it asked, what it received, and when), the RECEIVED
+// lines, the check that an answer is a complete 200 OK, the summary line and the --timeline
+// drawing. None of it
 // calls the OS, so this file is byte for byte the same in every event-queue folder (the
 // event-queues-structure test compares the copies): a fix is made in one and copied to the
 // others. Each folder keeps its own copy so that it still builds on its own.
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -158,6 +160,41 @@ struct StreamRecord {
     Clock::time_point sent_at = {};      // for the timeline
     Clock::time_point answered_at = {};  // for the timeline
 };
+
+// ----------------------------------------------------------------------------------------
+// The RECEIVED lines
+// ----------------------------------------------------------------------------------------
+
+// One bit of an OS's flag word and the name its header gives it, for bit_names.
+struct BitName {
+    std::uint64_t bit;
+    const char* name;
+};
+
+// The bits set in `value` by their names, joined by '|' as in C ("EPOLLIN|EPOLLRDHUP"); a bit
+// the table does not name is shown as a number, so nothing the OS set goes unseen.
+inline std::string bit_names(std::uint64_t value, std::initializer_list<BitName> names) {
+    std::string text;
+    for (const BitName& name : names) {
+        if ((value & name.bit) != 0) {
+            text.append(text.empty() ? "" : "|").append(name.name);
+            value &= ~name.bit;
+        }
+    }
+    if (value != 0 || text.empty()) {
+        text.append(text.empty() ? "" : "|").append(std::to_string(value));
+    }
+    return text;
+}
+
+// The stream that just finished, after what the OS handed back for its last event (`event`,
+// in the OS's own terms, as the book prints its raw Event), then the answer as it came.
+inline void print_response(std::size_t token, const StreamRecord& stream, std::string_view event) {
+    std::printf("RECEIVED: stream %zu, %s, after %.*s\n%s\n------\n", token,
+                stream.request_path.c_str(), static_cast<int>(event.size()), event.data(),
+                stream.received.c_str());
+    std::fflush(stdout);
+}
 
 // ----------------------------------------------------------------------------------------
 // The summary

@@ -3,7 +3,8 @@
 # What ch03-poll promises about its own sources, checked:
 #   - main.cpp has no #if: one file for every OS, the build picks the backend;
 #   - each file stays within the size a reader can take in beside the others (wc -l), a
-#     budget met by moving what is OS-independent out, never by cutting comments;
+#     budget met by moving what is OS-independent out, never by cutting comments (main.cpp's
+#     250 grew by ten for print_error and describe_event, which every event-queue main.cpp has);
 #   - afd.h is byte for byte ch03-wepoll's: the examples share no code, so each keeps its own
 #     copy of the declarations that no Windows header has, and a fix is made once and copied.
 cmake_minimum_required(VERSION 3.25)
@@ -17,7 +18,7 @@ if(conditionals)
 endif()
 
 set(budgets poll.hpp=150 poll_epoll.cpp=180 poll_kqueue.cpp=250 poll_io_uring.cpp=320
-    poll_afd.cpp=400 sockets_posix.cpp=200 sockets_windows.cpp=200 main.cpp=250)
+    poll_afd.cpp=400 sockets_posix.cpp=200 sockets_windows.cpp=200 main.cpp=260)
 foreach(budget IN LISTS budgets)
   string(REPLACE "=" ";" budget "${budget}")
   list(GET budget 0 file)

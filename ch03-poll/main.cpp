@@ -32,10 +32,14 @@
 const char program_name[] = CH03_POLL_PROGRAM;  // starts every message
 const char program_purpose[] = "answered through one Poll, the same on every OS";
 
-// Every call is checked on the next line; a failure prints the OS's own message.
-[[noreturn]] void fail(std::string_view call, const std::string& message) {
+void print_error(std::string_view call, const std::string& message) {
     std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
                  message.c_str());
+}
+
+// Every call is checked on the next line; a failure prints the OS's own message.
+[[noreturn]] void fail(std::string_view call, const std::string& message) {
+    print_error(call, message);
     std::exit(1);
 }
 
@@ -140,10 +144,17 @@ void register_interest(Registry& registry, const Socket& socket, std::size_t tok
 // ----------------------------------------------------------------------------------------
 
 bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
-void print_response(std::size_t token, const Stream& stream);
 
 // Events taken per poll: the five streams of a run fit; any more wait for the next.
 constexpr std::size_t max_events_per_wait = 16;
+
+// What Poll handed back for the stream's last event, in Poll's own terms: the same on every
+// backend (the book prints mio's Event; ch03-epoll prints the epoll_event under it).
+std::string describe_event(const Event& event) {
+    return "Event { token: " + std::to_string(event.token.value) +
+           (event.readable ? ", readable" : "") + (event.writable ? ", writable" : "") +
+           (event.closed ? ", closed" : "") + (event.error ? ", error" : "") + " }";
+}
 
 void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& arguments,
                Clock::time_point deadline) {
@@ -171,7 +182,7 @@ void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& argume
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
-                print_response(token, stream);
+                print_response(token, stream, describe_event(event));
                 // Deregistered before its socket is closed (at the end of main).
                 check(poll.registry().deregister(stream.socket.get()), "deregister");
                 continue;
@@ -207,12 +218,6 @@ bool read_stream(Stream& stream) {
         }
         fail("recv", socket_error_message(last_socket_error()));
     }
-}
-
-void print_response(std::size_t token, const Stream& stream) {
-    std::printf("RECEIVED: stream %zu, %s\n%s\n------\n", token, stream.request_path.c_str(),
-                stream.received.c_str());
-    std::fflush(stdout);
 }
 
 // ----------------------------------------------------------------------------------------

@@ -114,16 +114,9 @@ Selector::Selector(PollError& error) : state_(std::make_unique<State>()) {
         error = os_error("CreateIoCompletionPort", GetLastError());
         return;
     }
-    // Opening \Device\Afd with no extended attributes gives a handle on the driver, not a
-    // socket: every poll is sent through it.
-    wchar_t name[] = L"\\Device\\Afd\\Ch03Poll";  // the last part is free
-    UNICODE_STRING unicode_name = {sizeof name - sizeof name[0], sizeof name, name};
-    OBJECT_ATTRIBUTES attributes;
-    InitializeObjectAttributes(&attributes, &unicode_name, 0, nullptr, nullptr);
-    IO_STATUS_BLOCK status_block;
-    const NTSTATUS status =
-        NtCreateFile(&state_->afd, SYNCHRONIZE, &attributes, &status_block, nullptr, 0,
-                     FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN, 0, nullptr, 0);
+    // A handle on the AFD driver itself, not on a socket: every poll is sent through it
+    // (afd.h's open_afd_device says how it is opened, one step at a time).
+    const NTSTATUS status = open_afd_device(&state_->afd);
     if (status < 0) {
         state_->afd = nullptr;
         error = os_error("NtCreateFile", RtlNtStatusToDosError(status));

@@ -12,8 +12,8 @@
 # run (a cross build with no emulator), sets <out> to "" (assumed possible).
 #
 #   workspace_leak_checks_where_possible()
-# (asan and fuzz builds; called after every test is declared) checks that LeakSanitizer runs
-# here; where it does not, sets ASAN_OPTIONS=detect_leaks=0 for every test, and says so.
+# (asan and fuzz builds) checks that LeakSanitizer runs here; where it does not, the tests
+# run with ASAN_OPTIONS=detect_leaks=0, and the configure step says so.
 
 function(workspace_probe out)
   cmake_parse_arguments(PARSE_ARGV 1 probe "" "NAME;SOURCE;OUTPUT" "ARGS;COMPILE_OPTIONS;LINK_OPTIONS")
@@ -54,21 +54,6 @@ function(workspace_probe out)
   unset(probe_ran__TRYRUN_OUTPUT CACHE)
 endfunction()
 
-# Every test of <directory> and of the folders below it, into <out>, as "<directory>|<test>".
-function(workspace_collect_tests out directory)
-  set(found "")
-  get_property(tests DIRECTORY ${directory} PROPERTY TESTS)
-  foreach(test IN LISTS tests)
-    list(APPEND found "${directory}|${test}")
-  endforeach()
-  get_property(subdirectories DIRECTORY ${directory} PROPERTY SUBDIRECTORIES)
-  foreach(subdirectory IN LISTS subdirectories)
-    workspace_collect_tests(below ${subdirectory})
-    list(APPEND found ${below})
-  endforeach()
-  set(${out} "${found}" PARENT_SCOPE)
-endfunction()
-
 function(workspace_leak_checks_where_possible)
   if(NOT WORKSPACE_SANITIZER MATCHES "address" AND NOT WORKSPACE_FUZZ)
     return()  # LeakSanitizer comes with AddressSanitizer (and the fuzz build's libFuzzer).
@@ -86,17 +71,17 @@ function(workspace_leak_checks_where_possible)
   if(own_words)
     set(why_not "${own_words}")
   endif()
-  # Appended to ASAN_OPTIONS (after a test's own ENVIRONMENT, such as ch01's
-  # handle_segv=0), so options a reader sets still apply. AddressSanitizer's other checks,
-  # and UndefinedBehaviorSanitizer's, still run.
-  message(STATUS "LeakSanitizer cannot run on this machine (${why_not}): every test runs "
+  # ctest reads this file before it runs the tests (TEST_INCLUDE_FILES), and the tests
+  # inherit its environment: detect_leaks=0 is appended to ASAN_OPTIONS, so options a reader
+  # sets still apply. AddressSanitizer's other checks, and UndefinedBehaviorSanitizer's,
+  # still run. (The two tests that set ASAN_OPTIONS themselves, handle_segv=0, die of
+  # SIGSEGV, before any leak check.)
+  message(STATUS "LeakSanitizer cannot run on this machine (${why_not}): the tests run "
                  "with ASAN_OPTIONS detect_leaks=0, set by cmake/MachineProbes.cmake")
-  workspace_collect_tests(tests ${PROJECT_SOURCE_DIR})
-  foreach(entry IN LISTS tests)
-    string(REPLACE "|" ";" entry "${entry}")
-    list(GET entry 0 directory)
-    list(GET entry 1 test)
-    set_property(TEST ${test} DIRECTORY ${directory} APPEND PROPERTY ENVIRONMENT_MODIFICATION
-                 "ASAN_OPTIONS=string_append: detect_leaks=0")
-  endforeach()
+  set(script ${CMAKE_BINARY_DIR}/CMakeFiles/no-leak-checks.cmake)
+  file(WRITE ${script}
+       "# Written by cmake/MachineProbes.cmake: LeakSanitizer cannot run on this machine\n"
+       "# (${why_not}).\n"
+       "set(ENV{ASAN_OPTIONS} \"\$ENV{ASAN_OPTIONS}:detect_leaks=0\")\n")
+  set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY TEST_INCLUDE_FILES ${script})
 endfunction()

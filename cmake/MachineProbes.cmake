@@ -13,7 +13,7 @@
 #
 #   workspace_leak_checks_where_possible()
 # (asan and fuzz builds) checks that LeakSanitizer runs here; where it does not, the tests
-# run with ASAN_OPTIONS=detect_leaks=0, and the configure step says so.
+# run with LSAN_OPTIONS=detect_leaks=0, and the configure step says so.
 
 function(workspace_probe out)
   cmake_parse_arguments(PARSE_ARGV 1 probe "" "NAME;SOURCE;OUTPUT" "ARGS;COMPILE_OPTIONS;LINK_OPTIONS")
@@ -72,16 +72,17 @@ function(workspace_leak_checks_where_possible)
     set(why_not "${own_words}")
   endif()
   # ctest reads this file before it runs the tests (TEST_INCLUDE_FILES), and the tests
-  # inherit its environment: detect_leaks=0 is appended to ASAN_OPTIONS, so options a reader
-  # sets still apply. AddressSanitizer's other checks, and UndefinedBehaviorSanitizer's,
-  # still run. (The two tests that set ASAN_OPTIONS themselves, handle_segv=0, die of
-  # SIGSEGV, before any leak check.)
+  # inherit its environment: detect_leaks=0 is appended to LSAN_OPTIONS, which
+  # AddressSanitizer reads after ASAN_OPTIONS, so it holds also where a test sets
+  # ASAN_OPTIONS itself (ch01's handle_segv=0: the checker running it is built with
+  # AddressSanitizer too). AddressSanitizer's other checks, and UndefinedBehaviorSanitizer's,
+  # still run.
   message(STATUS "LeakSanitizer cannot run on this machine (${why_not}): the tests run "
-                 "with ASAN_OPTIONS detect_leaks=0, set by cmake/MachineProbes.cmake")
+                 "with LSAN_OPTIONS detect_leaks=0, set by cmake/MachineProbes.cmake")
   set(script ${CMAKE_BINARY_DIR}/CMakeFiles/no-leak-checks.cmake)
   file(WRITE ${script}
        "# Written by cmake/MachineProbes.cmake: LeakSanitizer cannot run on this machine\n"
        "# (${why_not}).\n"
-       "set(ENV{ASAN_OPTIONS} \"\$ENV{ASAN_OPTIONS}:detect_leaks=0\")\n")
+       "set(ENV{LSAN_OPTIONS} \"\$ENV{LSAN_OPTIONS}:detect_leaks=0\")\n")
   set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY TEST_INCLUDE_FILES ${script})
 endfunction()

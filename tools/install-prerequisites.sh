@@ -3,12 +3,13 @@
 #
 # Usage: tools/install-prerequisites.sh run|run-windows|test|bench
 #   run   what building and running the examples needs: CMake, make, a C++ compiler,
-#         standalone Asio (for the delay server), liburing and pkg-config (ch03-io-uring)
+#         standalone Asio (for the delay server), liburing and pkg-config (ch03-io-uring),
+#         git (libkqueue, for ch03-kqueue)
 #   run-windows  the same, plus MinGW-w64 and Wine, to run ch03-iocp on Linux
 #   bench the same as run, plus what bench/run needs: Google Benchmark, libuv, gnuplot
 #   test  the same, plus the tools every test needs: clang, clang-format and llvm-objdump
-#         (the macOS checks), MinGW-w64 and Wine (the Windows build), the ARM64 cross
-#         compiler and QEMU (the ARM64 build)
+#         (the macOS checks), valgrind; on x86-64 also MinGW-w64 and Wine (the Windows
+#         build), the ARM64 cross compiler and QEMU (the ARM64 build)
 #
 # On Debian and Ubuntu it installs the missing packages with apt-get (as root, or through
 # sudo) and says which it installs; with nothing missing it prints nothing. On macOS it
@@ -45,8 +46,20 @@ if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
   exit 1
 fi
 
-packages=(cmake make g++ libasio-dev liburing-dev pkg-config)
+# The Windows build (run under Wine) and the ARM64 cross build (run under QEMU) are made on
+# x86-64 machines only (./run-tests runs them there): their compilers and emulators are
+# asked for there. On an ARM64 Linux machine the native build is the ARM64 build, and
+# Debian's arm64 archive has no g++-aarch64-linux-gnu.
+architecture=$(dpkg --print-architecture)
+# git and ca-certificates: the build clones libkqueue (ch03-kqueue on Linux) over HTTPS when
+# no archive of it is at hand; a minimal Debian, such as a container's, has neither.
+packages=(cmake make g++ libasio-dev liburing-dev pkg-config git ca-certificates)
 if [ "$what" = run-windows ]; then
+  if [ "$architecture" != amd64 ]; then
+    echo "The Windows variants are built with MinGW-w64 and run under Wine on x86-64 Linux;" >&2
+    echo "this machine is $architecture. See README.md, \"No Linux machine?\"." >&2
+    exit 1
+  fi
   packages+=(g++-mingw-w64-x86-64 wine wine64)
 fi
 if [ "$what" = bench ]; then
@@ -56,8 +69,10 @@ if [ "$what" = test ]; then
   # binutils gives the cross builds' nm; libclang-rt-dev the runtimes of clang's sanitizers
   # and libFuzzer (only recommended by clang); llvm gives llvm-objdump, which reads the macOS
   # (Mach-O) objects; wine64 is the 64-bit loader Debian splits out.
-  packages+=(clang libclang-rt-dev clang-format binutils llvm valgrind g++-mingw-w64-x86-64 wine
-             wine64 qemu-user g++-aarch64-linux-gnu)
+  packages+=(clang libclang-rt-dev clang-format binutils llvm valgrind)
+  if [ "$architecture" = amd64 ]; then
+    packages+=(g++-mingw-w64-x86-64 wine wine64 qemu-user g++-aarch64-linux-gnu)
+  fi
 fi
 
 missing=()

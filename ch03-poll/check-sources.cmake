@@ -4,7 +4,8 @@
 #   - main.cpp has no #if: one file for every OS, the build picks the backend;
 #   - each file stays within the size a reader can take in beside the others (wc -l), a
 #     budget met by moving what is OS-independent out, never by cutting comments (main.cpp's
-#     250 grew by ten for print_error and describe_event, which every event-queue main.cpp has);
+#     250 grew by ten for print_error and describe_event, which every event-queue main.cpp has,
+#     and for the reset that only Poll hears on some backends);
 #   - afd.h is byte for byte ch03-wepoll's: the examples share no code, so each keeps its own
 #     copy of the declarations that no Windows header has, and a fix is made once and copied.
 cmake_minimum_required(VERSION 3.25)

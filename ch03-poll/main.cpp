@@ -179,6 +179,11 @@ void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& argume
                 // rest): the same socket, re-armed for another interest.
                 next = send_all(stream, arguments) ? next : Interest{.writable = true};
             } else if (read_stream(stream)) {  // may be spurious: it reads to "would block"
+                if (event.error) {  // libkqueue and Wine's AFD tell a reset to Poll, not to recv
+                    fail("recv",
+                         "the connection failed (the event said error, and recv found "
+                         "only the end of the stream)");
+                }
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;

@@ -5,7 +5,9 @@
 // pointer it prints 100. Given the address 99999999999999, where no page is mapped, the
 // CPU's memory management unit raises a page fault, the OS finds no mapping for the
 // address, and it stops the process: SIGSEGV on Linux and macOS, an access violation
-// (exception 0xC0000005) on Windows.
+// (exception 0xC0000005) on Windows. (On macOS the fault is first a Mach exception,
+// EXC_BAD_ACCESS with KERN_INVALID_ADDRESS, which XNU's ux_exception turns into SIGSEGV;
+// a mapped page that may not be read would be KERN_PROTECTION_FAILURE and SIGBUS.)
 //
 // Usage:
 //   ch01-assembly-dereference                 prints 100

@@ -5,8 +5,8 @@
 // same two functions, the same steps, with Windows' calls. Run
 // `./run-example ch02-fibers --overflow` to see the guard page at work: SIGSEGV on Linux,
 // SIGBUS on macOS, which reports an access to a page it has but forbids as a bus error.
-// On macOS this file is not compiled or run here (no Mac among the test machines); the
-// one difference, MAP_STACK, is below.
+// For macOS this file is compiled here (the macos-arm64 and macos-x86_64 presets) but not
+// run (no Mac among the test machines); the one difference, MAP_STACK, is below.
 #include <sys/mman.h>
 #include <unistd.h>
 

@@ -3,7 +3,7 @@
 // Not part of the runtime: main.cpp calls it when main starts and after the fibers ran, to
 // show that running them added no thread. The build compiles one of the three files:
 //   thread_count_linux.cpp     the "Threads:" line of /proc/self/status
-//   thread_count_macos.cpp     Mach's task_threads (not compiled here: needs Apple's SDK)
+//   thread_count_macos.cpp     Mach's task_threads (compiled here for macOS, run on a Mac)
 //   thread_count_windows.cpp   Toolhelp's snapshot of the system's threads, ours counted
 #pragma once
 

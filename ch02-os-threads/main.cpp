@@ -15,17 +15,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <string_view>
-#include <syncstream>
 #include <system_error>
 #include <thread>
 
 using namespace std::chrono_literals;
 
-// Each line goes out whole, even when two threads print at once: std::osyncstream
-// collects the line and writes it to std::cout in one piece.
+// Each line goes out whole, even when two threads print at once: one thread at a time
+// holds the mutex while it writes its line. (C++20's std::osyncstream would do the same,
+// but libc++, the standard library of every Mac, keeps <syncstream> experimental.)
+std::mutex print_mutex;
+
 void print_line(std::string_view line) {
-    std::osyncstream(std::cout) << line << std::endl;
+    const std::lock_guard<std::mutex> one_at_a_time(print_mutex);
+    std::cout << line << std::endl;
 }
 
 int run() {

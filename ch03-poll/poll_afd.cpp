@@ -34,6 +34,7 @@
 #include <winternl.h>  // NtCreateFile, NtDeviceIoControlFile, IO_STATUS_BLOCK
 
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 #include "afd.h"  // the AFD poll request, which no Windows header declares

@@ -31,6 +31,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <mutex>
 #include <unordered_map>
 
 #include "selector.hpp"

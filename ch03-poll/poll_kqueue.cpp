@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 #include <unordered_map>
 
 #include "selector.hpp"

@@ -76,6 +76,16 @@ function(workspace_example_test)
   cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS;CHECK_HANDLES;LEAKS_ON_PURPOSE;SERIAL"
                         "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
                         "STDERR;ARGS;ENVIRONMENT;SERVER_ARGS")
+  cmake_path(ABSOLUTE_PATH test_EXPECTED BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  if(NOT WORKSPACE_RUNS_PROGRAMS AND WORKSPACE_README_CHECKER AND test_README)
+    # The program runs only on its own OS (macOS): what can be checked here is that the
+    # expected output and the README's block exist and agree.
+    add_test(NAME ${test_NAME}-readme-block
+             COMMAND ${WORKSPACE_README_CHECKER} --expected ${test_EXPECTED}
+                     --readme ${CMAKE_CURRENT_SOURCE_DIR}/${test_README} --block ${test_BLOCK})
+    set_tests_properties(${test_NAME}-readme-block PROPERTIES LABELS examples)
+    return()
+  endif()
   if(NOT WORKSPACE_EXPECT_OUTPUT)
     return()  # No test tools on this build machine (see HostTools.cmake).
   endif()
@@ -83,7 +93,6 @@ function(workspace_example_test)
     set(test_TIMEOUT 60)
   endif()
   # What expect-output checks...
-  cmake_path(ABSOLUTE_PATH test_EXPECTED BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set(checks --expected ${test_EXPECTED} --timeout ${test_TIMEOUT})
   if(test_README)
     list(APPEND checks --readme ${CMAKE_CURRENT_SOURCE_DIR}/${test_README} --block ${test_BLOCK})
@@ -171,6 +180,9 @@ endfunction()
 function(workspace_cli_tests)
   cmake_parse_arguments(PARSE_ARGV 0 cli "" "TARGET;NAME;README;BLOCK"
                         "ARGS;BAD_OPTION;BAD_VALUE;LABELS")
+  if(NOT WORKSPACE_RUNS_PROGRAMS)
+    return()  # The program runs only on its own OS (see HostTools.cmake).
+  endif()
   if(NOT cli_NAME)
     set(cli_NAME ${cli_TARGET}-command-line)
   endif()

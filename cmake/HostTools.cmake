@@ -15,9 +15,13 @@ endfunction()
 # host by a nested native build, so the tests still run them natively.
 #
 # Sets WORKSPACE_EXPECT_OUTPUT, WORKSPACE_WITH_DELAYSERVER and WORKSPACE_DELAYSERVER (paths
-# or generator expressions), and WORKSPACE_HAVE_DELAYSERVER.
+# or generator expressions), WORKSPACE_HAVE_DELAYSERVER, and WORKSPACE_RUNS_PROGRAMS (OFF
+# where the tests cannot run the programs built: then WORKSPACE_README_CHECKER is the
+# checker, built for this machine).
 macro(workspace_add_host_tools)
   workspace_find_asio()
+  set(WORKSPACE_RUNS_PROGRAMS ON)
+  set(WORKSPACE_README_CHECKER "")
   if(ASIO_INCLUDE_DIR)
     set(WORKSPACE_HAVE_DELAYSERVER ON)
   else()
@@ -43,6 +47,37 @@ macro(workspace_add_host_tools)
     if(WORKSPACE_HAVE_DELAYSERVER)
       add_subdirectory(delayserver)
     endif()
+  elseif(NOT CMAKE_CROSSCOMPILING_EMULATOR)
+    # A build for a machine whose programs this one cannot run (macOS, built with Zig):
+    # the tools and the delay server are built for it like every program, and no test runs
+    # a program. Only the checker is also built for this machine, by a nested native build,
+    # to check each expected-output file against its README block (workspace_example_test).
+    set(WORKSPACE_RUNS_PROGRAMS OFF)
+    set(WORKSPACE_EXPECT_OUTPUT "")
+    set(WORKSPACE_WITH_DELAYSERVER "")
+    set(WORKSPACE_DELAYSERVER "")
+    add_subdirectory(tools)
+    if(WORKSPACE_HAVE_DELAYSERVER)
+      # Asio's own files, in a folder of their own: the host's whole include folder would
+      # put Linux's headers before the target's.
+      set(asio_only ${CMAKE_BINARY_DIR}/asio-include)
+      file(MAKE_DIRECTORY ${asio_only})
+      file(CREATE_LINK ${ASIO_INCLUDE_DIR}/asio.hpp ${asio_only}/asio.hpp SYMBOLIC)
+      file(CREATE_LINK ${ASIO_INCLUDE_DIR}/asio ${asio_only}/asio SYMBOLIC)
+      set(ASIO_INCLUDE_DIR ${asio_only})
+      add_subdirectory(delayserver)
+    endif()
+    include(ExternalProject)
+    set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
+    ExternalProject_Add(host-tools
+      SOURCE_DIR ${PROJECT_SOURCE_DIR}/cmake/host-tools
+      BINARY_DIR ${host_dir}
+      CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DWORKSPACE_WERROR=${WORKSPACE_WERROR}
+      BUILD_COMMAND ${CMAKE_COMMAND} --build . --target expect-output
+      INSTALL_COMMAND ""
+      BUILD_ALWAYS ON
+      USES_TERMINAL_BUILD ON)
+    set(WORKSPACE_README_CHECKER ${host_dir}/tools/expect-output)
   else()
     include(ExternalProject)
     set(host_dir ${CMAKE_BINARY_DIR}/host-tools)

@@ -34,11 +34,21 @@ function(workspace_add_format_check)
                    -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -P ${PROJECT_SOURCE_DIR}/cmake/check-format.cmake)
 endfunction()
 
-# Checks which symbols a program imports from shared libraries (nm -D --undefined-only):
-# SYMBOL must be PRESENT in, or ABSENT from, the imports of TARGET.
+# Checks which symbols a program imports from shared libraries (cmake/check-imports.cmake):
+# SYMBOL must be PRESENT in, or ABSENT from, the imports of TARGET; with FROM (macOS only,
+# where each import names its library), it must come from that library.
 function(workspace_imports_test)
-  cmake_parse_arguments(PARSE_ARGV 0 test "PRESENT;ABSENT" "NAME;TARGET;SYMBOL" "")
-  if(NOT CMAKE_NM)
+  cmake_parse_arguments(PARSE_ARGV 0 test "PRESENT;ABSENT" "NAME;TARGET;SYMBOL;FROM" "")
+  if(APPLE)
+    # GNU nm reads no arm64 Mach-O: LLVM's does both Macs (Debian's llvm package).
+    find_program(LLVM_NM NAMES llvm-nm llvm-nm-14 llvm-nm-15 llvm-nm-16)
+    set(nm ${LLVM_NM})
+    set(format mach-o)
+  else()
+    set(nm ${CMAKE_NM})
+    set(format elf)
+  endif()
+  if(NOT nm)
     workspace_skip(${test_NAME} "no nm found to list the program's imports")
     return()
   endif()
@@ -54,7 +64,43 @@ function(workspace_imports_test)
     set(expect ABSENT)
   endif()
   add_test(NAME ${test_NAME}
-           COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DPROGRAM=$<TARGET_FILE:${test_TARGET}>
-                   -DSYMBOL=${test_SYMBOL} -DEXPECT=${expect}
-                   -P ${PROJECT_SOURCE_DIR}/cmake/check-imports.cmake)
+           COMMAND ${CMAKE_COMMAND} -DNM=${nm} -DPROGRAM=$<TARGET_FILE:${test_TARGET}>
+                   -DSYMBOL=${test_SYMBOL} -DEXPECT=${expect} -DFORMAT=${format}
+                   -DLIBRARY=${test_FROM} -P ${PROJECT_SOURCE_DIR}/cmake/check-imports.cmake)
+endfunction()
+
+# In a build for macOS (made here, run only on a Mac), every program is checked to be a
+# Mach-O file for the Mac CPU the build is for (cmake/check-mach-o.cmake): one test per
+# program, <program>-mach-o. Called once, after the last example folder.
+function(workspace_add_mach_o_checks)
+  if(NOT APPLE OR WORKSPACE_RUNS_PROGRAMS)
+    return()  # Elsewhere the tests run the programs, which says more.
+  endif()
+  find_program(LLVM_OBJDUMP NAMES llvm-objdump llvm-objdump-14 llvm-objdump-15 llvm-objdump-16)
+  if(NOT LLVM_OBJDUMP)
+    workspace_skip(mach-o-checks "llvm-objdump not found to read Mach-O (apt-get install llvm)")
+    return()
+  endif()
+  if(WORKSPACE_CPU STREQUAL "aarch64")
+    set(cpu ARM64)
+  else()
+    set(cpu X86_64)
+  endif()
+  set(folders ${PROJECT_SOURCE_DIR})
+  while(folders)
+    list(POP_FRONT folders folder)
+    get_property(subfolders DIRECTORY ${folder} PROPERTY SUBDIRECTORIES)
+    list(APPEND folders ${subfolders})
+    get_property(targets DIRECTORY ${folder} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(target IN LISTS targets)
+      get_target_property(type ${target} TYPE)
+      if(type STREQUAL "EXECUTABLE")
+        add_test(NAME ${target}-mach-o
+                 COMMAND ${CMAKE_COMMAND} -DOBJDUMP=${LLVM_OBJDUMP}
+                         -DPROGRAM=$<TARGET_FILE:${target}> -DCPU=${cpu}
+                         -P ${PROJECT_SOURCE_DIR}/cmake/check-mach-o.cmake)
+        set_tests_properties(${target}-mach-o PROPERTIES LABELS macos)
+      endif()
+    endforeach()
+  endwhile()
 endfunction()

@@ -3,7 +3,8 @@
 # Checks every C++ source and header in the workspace against .clang-format without
 # changing anything. To fix what it reports: clang-format -i <file>.
 # Every folder, whatever its name, but not the build trees (build/, where Wine's prefix
-# alone holds thousands of files) or .git.
+# alone holds thousands of files), .git, or what npm installed (node_modules/: Zig's own
+# headers, for the macOS builds).
 file(GLOB top_entries RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*)
 set(sources "")
 foreach(entry IN LISTS top_entries)
@@ -13,6 +14,7 @@ foreach(entry IN LISTS top_entries)
   if(IS_DIRECTORY ${SOURCE_DIR}/${entry})
     file(GLOB_RECURSE found RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/${entry}/*.cpp
          ${SOURCE_DIR}/${entry}/*.h ${SOURCE_DIR}/${entry}/*.hpp)
+    list(FILTER found EXCLUDE REGEX "(^|/)node_modules/")
   else()
     set(found "")
     if(entry MATCHES "\\.(cpp|h|hpp)$")

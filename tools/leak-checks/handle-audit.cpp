@@ -20,6 +20,16 @@
 // handle is the system's, not the program's, so the audit makes it before main, with one
 // blocking call of its own.
 //
+// The C++ runtime keeps a few handles for the whole process too, made the first time a
+// program uses threads. Under MinGW-w64 (winpthreads, and emutls for thread_local), the first
+// pthread call about the main thread keeps a duplicate of its handle and an event
+// (std::thread, std::this_thread::get_id and a condition variable's wait all make them), and
+// the first thread_local variable makes two semaphores; none is closed before the process
+// ends (seen under Wine with a program that only reads a thread_local and starts a thread:
+// Event, Thread, Semaphore, Semaphore left open). They are the runtime's, not the program's:
+// the audit makes them before main too, by asking for the thread's id and using a
+// thread_local of its own.
+//
 // Why not GetProcessHandleCount: under Wine 8 it returns 0 whatever is open. The system's
 // handle table (NtQuerySystemInformation with SystemHandleInformation, from <winternl.h>)
 // names each handle, not only how many, and Wine fills it in (the MSVC build on Windows
@@ -34,6 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -134,12 +145,21 @@ std::string type_name(USHORT value) {
     return text;
 }
 
+// Makes the C++ runtime's handles for threads (see the top): the main thread's record, and
+// what thread_local variables need.
+thread_local volatile int thread_local_in_use = 0;  // volatile: the write is not optimized out
+void start_thread_runtime() {
+    static_cast<void>(std::this_thread::get_id());
+    thread_local_in_use = 1;
+}
+
 // One object for the whole program: made before main (a static object's constructor), it
 // compares after main (its destructor, which runs among the atexit handlers).
 class HandleAudit {
   public:
     HandleAudit() {
         start_winsock();
+        start_thread_runtime();
         before_main_ = open_handles();
     }
     HandleAudit(const HandleAudit&) = delete;

@@ -12,7 +12,7 @@
 //
 // The story in the book's order: create the queue, connect and send, register interest,
 // wait, read. The rest, the same on every OS (arguments, answer check, summary, timeline),
-// is in arguments_and_report.hpp, which a first reading may skip.
+// is in support/arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-epoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)

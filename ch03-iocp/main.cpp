@@ -15,7 +15,8 @@
 //
 // The story in the book's order: create the queue, connect and send, register interest
 // (start the first receive), wait, collect. The rest, the same on every OS (arguments, answer
-// check, summary, timeline), is in arguments_and_report.hpp, which a first reading may skip.
+// check, summary, timeline), is in support/arguments_and_report.hpp, which a first reading
+// may skip.
 //
 // Usage:    ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)

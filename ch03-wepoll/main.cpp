@@ -14,7 +14,7 @@
 //
 // The story in the book's order: create the queue, connect and send, register interest,
 // wait, read. The rest, the same on every OS (arguments, answer check, summary, timeline),
-// is in arguments_and_report.hpp, which a first reading may skip.
+// is in support/arguments_and_report.hpp, which a first reading may skip.
 //
 // Usage:    ch03-wepoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)
@@ -137,7 +137,7 @@ Queue create_queue() {
     // A handle on the AFD driver itself, through which the polls are sent: no Win32 call
     // opens it, so afd.h's open_afd_device does it as wepoll and mio do, step by step.
     HANDLE afd = nullptr;
-    const NTSTATUS status = open_afd_device(&afd);
+    const NTSTATUS status = open_afd_device(&afd, L"\\Device\\Afd\\Ch03Wepoll");
     if (status < 0) {  // ntdll's NTSTATUS: RtlNtStatusToDosError makes it an error code
         fail("NtCreateFile", RtlNtStatusToDosError(status));
     }

@@ -93,8 +93,10 @@ foreach(markdown IN LISTS markdown_files)
           list(APPEND problems "${markdown}: ./run-example ${example}: no such example")
           continue()
         endif()
+        # The example's own sources, and the support every program shares (support/: the
+        # event-queue examples' options are parsed there).
         file(GLOB example_sources ${SOURCE_DIR}/${example}/*.cpp ${SOURCE_DIR}/${example}/*.hpp
-             ${SOURCE_DIR}/${example}/*.h)
+             ${SOURCE_DIR}/${example}/*.h ${SOURCE_DIR}/support/*.hpp)
         set(all_sources "")
         foreach(source_file IN LISTS example_sources)
           file(READ ${source_file} source)

@@ -73,6 +73,9 @@ if [ "$what" = test ]; then
   if [ "$architecture" = amd64 ]; then
     packages+=(g++-mingw-w64-x86-64 wine wine64 qemu-user g++-aarch64-linux-gnu)
   fi
+  # The default build also compiles bench/ (built, not run: it compiles the examples' own
+  # sources), and with them the benchmarks on Google Benchmark and libuv.
+  packages+=(libbenchmark-dev libuv1-dev)
 fi
 
 missing=()

@@ -37,8 +37,8 @@ function(workspace_handle_audit_copy out target)
     get_target_property(include_directories ${target} INCLUDE_DIRECTORIES)
     add_executable(${copy} ${sources})
     target_link_libraries(${copy} PRIVATE handle-audit)
-    if(include_directories)
-      target_include_directories(${copy} PRIVATE ${include_directories})  # support/, say
+    if(include_directories)  # what the example includes from elsewhere, such as support/
+      target_include_directories(${copy} PRIVATE ${include_directories})
     endif()
     if(libraries)
       target_link_libraries(${copy} PRIVATE ${libraries})

@@ -1,7 +1,8 @@
 // ch03-poll: five slow requests, one thread, one Poll; the same program on every OS.
 //
 // ch03-epoll's story on the chapter's common denominator, not one OS's queue: poll.hpp's
-// Poll, Registry, Token and Interest, named as in the book's chapter 4 and mio. The build
+// Poll, Registry, Token and Interest, named as in the book's chapter 4 and mio, and called
+// by those names here (register_source, reregister, deregister). The build
 // picks the backend (epoll on Linux, kqueue on macOS and the BSDs, AFD polls on Windows; on
 // Linux also io_uring and libkqueue); the socket calls that differ are in sockets.hpp.
 //
@@ -9,6 +10,10 @@
 // is registered writable, which it becomes when its connect completes; the request is sent
 // then, and the socket is re-registered readable, for the answer. Every registration is
 // one-shot (poll.hpp says why): after each event the socket is re-armed.
+//
+// In reading order: main (create the Poll, connect, register), the wait loop (poll, send or
+// read, reregister), reading a stream; then connecting and sending, and reporting errors,
+// which support the story and which a first reading may skip.
 //
 // Usage:    ch03-poll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //                     [--timeline]           (--help lists the defaults)
@@ -24,55 +29,156 @@
 #include "poll.hpp"
 #include "sockets.hpp"
 
-// ----------------------------------------------------------------------------------------
-// Reporting errors
-// ----------------------------------------------------------------------------------------
-
 // ch03-poll, or ch03-poll-io-uring, ch03-poll-kqueue: CMakeLists.txt names each program.
 const char program_name[] = CH03_POLL_PROGRAM;  // starts every message
 const char program_purpose[] = "answered through one Poll, the same on every OS";
-
-void print_error(std::string_view call, const std::string& message) {
-    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 message.c_str());
-}
-
-// Every call is checked on the next line; a failure prints the OS's own message.
-[[noreturn]] void fail(std::string_view call, const std::string& message) {
-    print_error(call, message);
-    std::exit(1);
-}
-
-// Poll's errors: the OS call that failed under it and the OS's message, or its own.
-void check(PollError error, std::string_view what) {
-    if (error) {
-        fail(what, error.code == PollErrc::os_call_failed
-                       ? std::string(error.call) + ": " + socket_error_message(error.os_error)
-                       : describe(error.code));
-    }
-}
-
-// ----------------------------------------------------------------------------------------
-// The event queue
-// ----------------------------------------------------------------------------------------
-
-// The OS's queue, behind Poll.
-Poll create_queue() {
-    PollError error;
-    Poll poll(error);
-    check(error, "Poll");
-    return poll;
-}
-
-// ----------------------------------------------------------------------------------------
-// Connecting and sending
-// ----------------------------------------------------------------------------------------
 
 // One connection to the delay server: its socket, and what it asked and got (StreamRecord).
 struct Stream : StreamRecord {
     Socket socket;
     std::string unsent;  // the request, until the socket has taken all of it
 };
+
+// Defined below the story, in the order a reader meets them.
+void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& arguments,
+               Clock::time_point deadline);
+bool read_stream(Stream& stream);
+Socket connect_to(const Arguments& arguments);
+std::string build_request(std::string_view path);
+bool send_all(Stream& stream, const Arguments& arguments);
+void check(PollError error, std::string_view what);
+[[noreturn]] void fail(std::string_view call, const std::string& message);
+
+// ----------------------------------------------------------------------------------------
+// The program
+// ----------------------------------------------------------------------------------------
+
+int main(int argc, char** argv) {
+    const Arguments arguments = parse_arguments(argc, argv);
+    const SocketLibrary socket_library;  // WSAStartup on Windows
+    const Clock::time_point start = Clock::now();
+    PollError error;
+    Poll poll(error);  // the OS's queue, behind Poll
+    check(error, "Poll");
+
+    std::vector<Stream> streams;
+    std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
+                arguments.address.c_str());
+    for (int index = 0; index < arguments.requests; ++index) {
+        const int delay_ms = (arguments.requests - index) * arguments.step_ms;
+        Stream stream{StreamRecord{}, connect_to(arguments), ""};
+        stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
+        stream.unsent = build_request(stream.request_path);
+        // Report once when the connect is done (the socket turns writable), with the token
+        // (the stream's index in the stream list) to tell which stream: the request is sent
+        // then (wait_loop).
+        check(poll.registry().register_source(stream.socket.get(), Token{streams.size()},
+                                              Interest{.writable = true}),
+              "register");
+        std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
+        streams.push_back(std::move(stream));
+    }
+    std::printf("Waiting for the answers on one thread...\n\n");
+    std::fflush(stdout);
+
+    wait_loop(poll, streams, arguments, start + std::chrono::milliseconds(arguments.timeout_ms));
+    const int result = print_summary(streams, arguments, Clock::now() - start);
+    if (arguments.timeline) {
+        print_timeline(streams, start);
+    }
+    return result;
+}
+
+// ----------------------------------------------------------------------------------------
+// The wait loop
+// ----------------------------------------------------------------------------------------
+
+// Events taken per poll: the five streams of a run fit; any more wait for the next.
+constexpr std::size_t max_events_per_wait = 16;
+
+// What Poll handed back for the stream's last event, in Poll's own terms: the same on every
+// backend (the book prints mio's Event; ch03-epoll prints the epoll_event under it).
+std::string describe_event(const Event& event) {
+    return "Event { token: " + std::to_string(event.token.value) +
+           (event.readable ? ", readable" : "") + (event.writable ? ", writable" : "") +
+           (event.closed ? ", closed" : "") + (event.error ? ", error" : "") + " }";
+}
+
+void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& arguments,
+               Clock::time_point deadline) {
+    std::size_t finished_streams = 0;
+    Events events(max_events_per_wait);
+    while (finished_streams < streams.size()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        // Sleeps until at least one registration has an event, or the time is up: no events
+        // means that. A signal is not an error: poll waits again by itself.
+        check(poll.poll(events, left), "poll");
+        if (events.list.empty()) {
+            std::fprintf(stderr, "%s: timed out with %zu of %zu responses\n", program_name,
+                         finished_streams, streams.size());
+            std::exit(1);
+        }
+        for (const Event& event : events.list) {
+            const std::size_t token = event.token.value;
+            Stream& stream = streams[token];
+            Interest next = {.readable = true};
+            if (!stream.unsent.empty()) {
+                // Writable: connected. Send, then wait for the answer (or for room to send the
+                // rest): the same socket, re-armed for another interest.
+                next = send_all(stream, arguments) ? next : Interest{.writable = true};
+            } else if (read_stream(stream)) {  // may be spurious: it reads to "would block"
+                if (event.error) {  // libkqueue and Wine's AFD tell a reset to Poll, not to recv
+                    fail("recv",
+                         "the connection failed (the event said error, and recv found "
+                         "only the end of the stream)");
+                }
+                stream.finished = true;
+                stream.answered_at = Clock::now();
+                ++finished_streams;
+                print_response(token, stream, describe_event(event));
+                // Deregistered before its socket is closed (at the end of main).
+                check(poll.registry().deregister(stream.socket.get()), "deregister");
+                continue;
+            }
+            // One-shot: nothing more is reported for this socket until it is re-armed, here
+            // for the answer (or for room to send the rest of the request).
+            check(poll.registry().reregister(stream.socket.get(), Token{token}, next),
+                  "reregister");
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Reading a stream
+// ----------------------------------------------------------------------------------------
+
+// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
+constexpr std::size_t read_buffer_size = 4096;
+
+// Reads everything the stream has for us, until the socket says "would block" ("nothing more
+// for now"): an event may be spurious, and what is left unread would not be reported until
+// the re-arm. Returns true when the stream reached end of file just now.
+bool read_stream(Stream& stream) {
+    char buffer[read_buffer_size];
+    while (true) {
+        const long count = receive_some(stream.socket, buffer);
+        if (count > 0) {
+            stream.received.append(buffer, static_cast<std::size_t>(count));  // maybe partial
+            continue;
+        }
+        if (count == 0) {
+            return true;  // End of file: the server sent everything and closed.
+        }
+        if (count == would_block) {
+            return false;  // Read all there is for now; re-arm and wait for the next event.
+        }
+        fail("recv", socket_error_message(last_socket_error()));
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Connecting and sending
+// ----------------------------------------------------------------------------------------
 
 [[noreturn]] void fail_to_connect(const Arguments& arguments, const std::string& why) {
     std::fprintf(stderr,
@@ -126,135 +232,25 @@ bool send_all(Stream& stream, const Arguments& arguments) {
 }
 
 // ----------------------------------------------------------------------------------------
-// Registering interest
+// Reporting errors
 // ----------------------------------------------------------------------------------------
 
-// Asks Poll to report once when `socket` can be written (connected) or read (the answer is
-// there), with the token (the stream's index in the stream list) to tell which stream. The
-// first time registers; after each event, reregister re-arms: one-shot, as poll.hpp says.
-void register_interest(Registry& registry, const Socket& socket, std::size_t token,
-                       Interest interest, bool first_time) {
-    check(first_time ? registry.register_source(socket.get(), Token{token}, interest)
-                     : registry.reregister(socket.get(), Token{token}, interest),
-          first_time ? "register" : "reregister");
+void print_error(std::string_view call, const std::string& message) {
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
+                 message.c_str());
 }
 
-// ----------------------------------------------------------------------------------------
-// The wait loop
-// ----------------------------------------------------------------------------------------
-
-bool read_stream(Stream& stream);  // the next section: what the loop does with a stream
-
-// Events taken per poll: the five streams of a run fit; any more wait for the next.
-constexpr std::size_t max_events_per_wait = 16;
-
-// What Poll handed back for the stream's last event, in Poll's own terms: the same on every
-// backend (the book prints mio's Event; ch03-epoll prints the epoll_event under it).
-std::string describe_event(const Event& event) {
-    return "Event { token: " + std::to_string(event.token.value) +
-           (event.readable ? ", readable" : "") + (event.writable ? ", writable" : "") +
-           (event.closed ? ", closed" : "") + (event.error ? ", error" : "") + " }";
+// Every call is checked on the next line; a failure prints the OS's own message.
+[[noreturn]] void fail(std::string_view call, const std::string& message) {
+    print_error(call, message);
+    std::exit(1);
 }
 
-void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& arguments,
-               Clock::time_point deadline) {
-    std::size_t finished_streams = 0;
-    Events events(max_events_per_wait);
-    while (finished_streams < streams.size()) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-        // Sleeps until at least one registration has an event, or the time is up: no events
-        // means that. A signal is not an error: poll waits again by itself.
-        check(poll.poll(events, left), "poll");
-        if (events.list.empty()) {
-            std::fprintf(stderr, "%s: timed out with %zu of %zu responses\n", program_name,
-                         finished_streams, streams.size());
-            std::exit(1);
-        }
-        for (const Event& event : events.list) {
-            const std::size_t token = event.token.value;
-            Stream& stream = streams[token];
-            Interest next = {.readable = true};
-            if (!stream.unsent.empty()) {
-                // Writable: connected. Send, then wait for the answer (or for room to send the
-                // rest): the same socket, re-armed for another interest.
-                next = send_all(stream, arguments) ? next : Interest{.writable = true};
-            } else if (read_stream(stream)) {  // may be spurious: it reads to "would block"
-                if (event.error) {  // libkqueue and Wine's AFD tell a reset to Poll, not to recv
-                    fail("recv",
-                         "the connection failed (the event said error, and recv found "
-                         "only the end of the stream)");
-                }
-                stream.finished = true;
-                stream.answered_at = Clock::now();
-                ++finished_streams;
-                print_response(token, stream, describe_event(event));
-                // Deregistered before its socket is closed (at the end of main).
-                check(poll.registry().deregister(stream.socket.get()), "deregister");
-                continue;
-            }
-            register_interest(poll.registry(), stream.socket, token, next, false);
-        }
+// Poll's errors: the OS call that failed under it and the OS's message, or its own.
+void check(PollError error, std::string_view what) {
+    if (error) {
+        fail(what, error.code == PollErrc::os_call_failed
+                       ? std::string(error.call) + ": " + socket_error_message(error.os_error)
+                       : describe(error.code));
     }
-}
-
-// ----------------------------------------------------------------------------------------
-// Reading a stream
-// ----------------------------------------------------------------------------------------
-
-// One page: a whole answer of the delay server fits, and we read until "would block" anyway.
-constexpr std::size_t read_buffer_size = 4096;
-
-// Reads everything the stream has for us, until the socket says "would block" ("nothing more
-// for now"): an event may be spurious, and what is left unread would not be reported until
-// the re-arm. Returns true when the stream reached end of file just now.
-bool read_stream(Stream& stream) {
-    char buffer[read_buffer_size];
-    while (true) {
-        const long count = receive_some(stream.socket, buffer);
-        if (count > 0) {
-            stream.received.append(buffer, static_cast<std::size_t>(count));  // maybe partial
-            continue;
-        }
-        if (count == 0) {
-            return true;  // End of file: the server sent everything and closed.
-        }
-        if (count == would_block) {
-            return false;  // Read all there is for now; re-arm and wait for the next event.
-        }
-        fail("recv", socket_error_message(last_socket_error()));
-    }
-}
-
-// ----------------------------------------------------------------------------------------
-// The program
-// ----------------------------------------------------------------------------------------
-
-int main(int argc, char** argv) {
-    const Arguments arguments = parse_arguments(argc, argv);
-    const SocketLibrary socket_library;  // WSAStartup on Windows
-    const Clock::time_point start = Clock::now();
-    Poll poll = create_queue();
-
-    std::vector<Stream> streams;
-    std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
-                arguments.address.c_str());
-    for (int index = 0; index < arguments.requests; ++index) {
-        const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        Stream stream{StreamRecord{}, connect_to(arguments), ""};
-        stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
-        stream.unsent = build_request(stream.request_path);
-        register_interest(poll.registry(), stream.socket, streams.size(),
-                          Interest{.writable = true}, true);  // connected: send (wait_loop)
-        std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
-        streams.push_back(std::move(stream));
-    }
-    std::printf("Waiting for the answers on one thread...\n\n");
-    std::fflush(stdout);
-
-    wait_loop(poll, streams, arguments, start + std::chrono::milliseconds(arguments.timeout_ms));
-    const int result = print_summary(streams, arguments, Clock::now() - start);
-    if (arguments.timeline) {
-        print_timeline(streams, start);
-    }
-    return result;
 }

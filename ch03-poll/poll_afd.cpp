@@ -37,7 +37,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "afd.h"  // the AFD poll request, which no Windows header declares
+#include "afd.h"  // ch03-wepoll/afd.h, through the include path: the AFD poll request
 #include "selector.hpp"
 
 namespace {
@@ -117,7 +117,7 @@ Selector::Selector(PollError& error) : state_(std::make_unique<State>()) {
     }
     // A handle on the AFD driver itself, not on a socket: every poll is sent through it
     // (afd.h's open_afd_device says how it is opened, one step at a time).
-    const NTSTATUS status = open_afd_device(&state_->afd);
+    const NTSTATUS status = open_afd_device(&state_->afd, L"\\Device\\Afd\\Ch03Poll");
     if (status < 0) {
         state_->afd = nullptr;
         error = os_error("NtCreateFile", RtlNtStatusToDosError(status));

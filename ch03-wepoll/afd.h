@@ -1,5 +1,7 @@
 // ch03-wepoll/afd.h: the AFD driver's poll request, which no Windows header declares, declared
-// by hand, and how to open the driver, which no Win32 call does.
+// by hand, and how to open the driver, which no Win32 call does. ch03-wepoll's main.cpp uses
+// it, and so does ch03-poll's AFD backend (poll_afd.cpp), which includes this file through
+// its include path (ch03-poll/CMakeLists.txt): the declarations are written once, here.
 //
 // AFD, the "ancillary function driver" (afd.sys), is the kernel driver under Winsock: a
 // socket is a file handle opened on it. One of its requests, IOCTL_AFD_POLL, waits until
@@ -27,21 +29,22 @@
 #include <winternl.h>  // NTSTATUS, NtCreateFile, UNICODE_STRING, OBJECT_ATTRIBUTES
 
 #include <cstddef>
+#include <string>
 
 // Opens a handle on the AFD driver itself (not on a socket), as wepoll and mio do: the handle
-// that main.cpp sends its polls through and associates with its completion port. No Win32
+// that the program sends its polls through and associates with its completion port. No Win32
 // call opens a device by its kernel name, so ntdll's NtCreateFile, the call under CreateFile,
 // does it, with its arguments in the kernel's own structures, built one at a time. Returns
 // the call's NTSTATUS (negative: an error), for the caller to check.
-inline NTSTATUS open_afd_device(HANDLE* afd) {
-    // The name, in the kernel's object namespace: \Device\Afd is the driver, and what follows
-    // it is free (wepoll's is \Device\Afd\Wepoll): it only names this handle's endpoint.
-    wchar_t name[] = L"\\Device\\Afd\\Ch03Wepoll";
+// `name` is the device's name in the kernel's object namespace: \Device\Afd is the driver,
+// and what follows it is free (wepoll's is \Device\Afd\Wepoll): it only names this
+// handle's endpoint, so each program passes its own (L"\\Device\\Afd\\Ch03Wepoll").
+inline NTSTATUS open_afd_device(HANDLE* afd, std::wstring name) {
     // The kernel takes a counted string, not a null-terminated one; both lengths in bytes.
     UNICODE_STRING unicode_name;
-    unicode_name.Length = sizeof name - sizeof name[0];  // the characters, without the null
-    unicode_name.MaximumLength = sizeof name;            // the whole buffer
-    unicode_name.Buffer = name;
+    unicode_name.Length = static_cast<USHORT>(name.size() * sizeof(wchar_t));  // no null
+    unicode_name.MaximumLength = unicode_name.Length;  // the whole buffer: nothing added
+    unicode_name.Buffer = name.data();
     // What to open: that name, matched exactly (no OBJ_CASE_INSENSITIVE), not relative to an
     // open directory (no root handle), with the default security (no security descriptor).
     OBJECT_ATTRIBUTES attributes;
@@ -64,7 +67,7 @@ inline NTSTATUS open_afd_device(HANDLE* afd) {
 constexpr ULONG IOCTL_AFD_POLL = 0x00012024;
 
 // What can be asked for and reported, one bit each (ReactOS's AFD_EVENT_*_BIT, Wine's
-// afd_poll_bit; the names are wepoll's and mio's). main.cpp asks for the three that make a
+// afd_poll_bit; the names are wepoll's and mio's). ch03-wepoll asks for the three that make a
 // read return at once: data, the peer's close and a reset, as libuv does for "readable".
 constexpr ULONG AFD_POLL_RECEIVE = 0x0001;            // data to read (POLLIN)
 constexpr ULONG AFD_POLL_RECEIVE_EXPEDITED = 0x0002;  // out-of-band data (POLLPRI)

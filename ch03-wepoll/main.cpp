@@ -12,9 +12,11 @@
 // completion-based: the kernel does the reading and says "done").
 // wepoll, mio and libuv wait on Windows sockets this way; afd.h declares what Windows does not.
 //
-// The story in the book's order: create the queue, connect and send, register interest,
-// wait, read. The rest, the same on every OS (arguments, answer check, summary, timeline),
-// is in arguments_and_report.hpp, which a first reading may skip.
+// The queue first, in reading order: create it, register interest, the wait loop, reading
+// a stream, then main, which connects and sends and runs the rest. What only supports the
+// story comes last (connecting and sending, reporting errors); what is the same on every OS
+// (arguments, answer check, summary, timeline) is in support/arguments_and_report.hpp. A
+// first reading may skip both.
 //
 // Usage:    ch03-wepoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)
@@ -41,40 +43,33 @@
 #include "afd.h"  // opening the AFD driver and its poll request, which Windows does not declare
 #include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
 
-// ----------------------------------------------------------------------------------------
-// Reporting errors
-// ----------------------------------------------------------------------------------------
-
 const char program_name[] = "ch03-wepoll";  // starts every message
 const char program_purpose[] = "answered through AFD polls, wepoll's way";
 
-// The OS's own message for an error code. Windows keeps the last error per thread: most
-// calls report it through GetLastError, Winsock calls through WSAGetLastError; the codes
-// share one numbering, and FormatMessage knows them all.
-std::string error_message(DWORD error) {
-    char text[512];  // the longest system message is far shorter
-    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
-                                  nullptr, error, 0, text, sizeof text, nullptr);
-    if (length == 0) {
-        return "error " + std::to_string(error);  // No text for this code: the number alone.
-    }
-    while (length > 0 && std::strchr("\r\n .", text[length - 1]) != nullptr) {
-        --length;  // The text ends with ".\r\n"; the line is ours to end.
-    }
-    return std::string(text, length) + " (error " + std::to_string(error) + ")";
-}
+// Defined at the end, below the story, which they only support.
+std::string error_message(DWORD error);
+void print_error(std::string_view call, DWORD error);
+[[noreturn]] void fail(std::string_view call, DWORD error);
 
-void print_error(std::string_view call, DWORD error) {
-    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 error_message(error).c_str());
-}
-
-// Every OS call is checked on the next line; a failure prints the OS's own message. The
-// caller passes the error code, so each call site shows where its error comes from.
-[[noreturn]] void fail(std::string_view call, DWORD error) {
-    print_error(call, error);
-    std::exit(1);
-}
+// Winsock must be started before the first socket call (WSAStartup) and cleaned up after
+// the last socket is closed (WSACleanup): one Winsock object, made first in main.
+class Winsock {
+  public:
+    Winsock() {
+        WSADATA data;
+        const int error = WSAStartup(MAKEWORD(2, 2), &data);  // Winsock version 2.2
+        if (error != 0) {
+            fail("WSAStartup", error);  // It returns its error: WSAGetLastError needs Winsock.
+        }
+    }
+    Winsock(const Winsock&) = delete;
+    Winsock& operator=(const Winsock&) = delete;
+    ~Winsock() {
+        if (WSACleanup() != 0) {
+            print_error("WSACleanup", WSAGetLastError());
+        }
+    }
+};
 
 // ----------------------------------------------------------------------------------------
 // The event queue
@@ -137,7 +132,7 @@ Queue create_queue() {
     // A handle on the AFD driver itself, through which the polls are sent: no Win32 call
     // opens it, so afd.h's open_afd_device does it as wepoll and mio do, step by step.
     HANDLE afd = nullptr;
-    const NTSTATUS status = open_afd_device(&afd);
+    const NTSTATUS status = open_afd_device(&afd, L"\\Device\\Afd\\Ch03Wepoll");
     if (status < 0) {  // ntdll's NTSTATUS: RtlNtStatusToDosError makes it an error code
         fail("NtCreateFile", RtlNtStatusToDosError(status));
     }
@@ -151,28 +146,8 @@ Queue create_queue() {
 }
 
 // ----------------------------------------------------------------------------------------
-// Connecting and sending
+// Registering interest
 // ----------------------------------------------------------------------------------------
-
-// Winsock must be started before the first socket call (WSAStartup) and cleaned up after
-// the last socket is closed (WSACleanup): one Winsock object, made first in main.
-class Winsock {
-  public:
-    Winsock() {
-        WSADATA data;
-        const int error = WSAStartup(MAKEWORD(2, 2), &data);  // Winsock version 2.2
-        if (error != 0) {
-            fail("WSAStartup", error);  // It returns its error: WSAGetLastError needs Winsock.
-        }
-    }
-    Winsock(const Winsock&) = delete;
-    Winsock& operator=(const Winsock&) = delete;
-    ~Winsock() {
-        if (WSACleanup() != 0) {
-            print_error("WSACleanup", WSAGetLastError());
-        }
-    }
-};
 
 // One connection to the delay server: its socket, and what it asked and got (StreamRecord).
 // For the AFD poll it also holds what the OS works on from the start of a poll until its
@@ -183,73 +158,6 @@ struct Stream : StreamRecord {
     AFD_POLL_INFO poll_info = {};       // the request, which the driver overwrites with its answer
     IO_STATUS_BLOCK status_block = {};  // where the driver says how the poll ended
 };
-
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to
-// (localhost may be ::1 first and 127.0.0.1 second).
-Socket connect_to(const Arguments& arguments) {
-    addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const int resolved =
-        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
-                     error_message(resolved).c_str());
-        std::exit(1);
-    }
-    int last_error = 0;
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        // No WSA_FLAG_OVERLAPPED: the polls go through the AFD handle, not the socket.
-        Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
-                                 nullptr,  // no protocol info: the three values above say it
-                                 0,        // no socket group
-                                 WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
-        if (socket.get() == INVALID_SOCKET) {
-            fail("WSASocketW", WSAGetLastError());
-        }
-        if (connect(socket.get(), address->ai_addr, static_cast<int>(address->ai_addrlen)) == 0) {
-            freeaddrinfo(addresses);
-            return socket;
-        }
-        last_error = WSAGetLastError();
-    }
-    freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
-                 program_name, arguments.address.c_str(), error_message(last_error).c_str());
-    std::exit(1);
-}
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// A blocking send: it returns when every byte is handed to the kernel.
-// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
-// has no SIGPIPE and no EINTR to guard against.
-void send_all(SOCKET socket, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
-        if (sent == SOCKET_ERROR) {
-            fail("send", WSAGetLastError());
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(sent));
-    }
-}
-
-// ----------------------------------------------------------------------------------------
-// Registering interest
-// ----------------------------------------------------------------------------------------
 
 // Starts one poll: asks the driver to report on the port when the stream's socket can be
 // read. A poll reports once, like EPOLLONESHOT (not EPOLLET): read_stream starts the next.
@@ -394,6 +302,11 @@ bool read_stream(const Queue& queue, Stream& stream, std::size_t token) {
 // The program
 // ----------------------------------------------------------------------------------------
 
+// Defined below main, since they only support the story.
+Socket connect_to(const Arguments& arguments);
+std::string build_request(std::string_view path);
+void send_all(SOCKET socket, std::string_view bytes);
+
 int main(int argc, char** argv) {
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
     // text mode would turn into "\r\r\n".
@@ -437,4 +350,103 @@ int main(int argc, char** argv) {
         print_timeline(streams, start);
     }
     return result;
+}
+
+// ----------------------------------------------------------------------------------------
+// Connecting and sending
+// ----------------------------------------------------------------------------------------
+
+// Connects a blocking TCP socket to host:port, trying each address the name resolves to
+// (localhost may be ::1 first and 127.0.0.1 second).
+Socket connect_to(const Arguments& arguments) {
+    addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* addresses = nullptr;
+    const int resolved =
+        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
+    if (resolved != 0) {
+        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
+                     error_message(resolved).c_str());
+        std::exit(1);
+    }
+    int last_error = 0;
+    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
+        // No WSA_FLAG_OVERLAPPED: the polls go through the AFD handle, not the socket.
+        Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
+                                 nullptr,  // no protocol info: the three values above say it
+                                 0,        // no socket group
+                                 WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
+        if (socket.get() == INVALID_SOCKET) {
+            fail("WSASocketW", WSAGetLastError());
+        }
+        if (connect(socket.get(), address->ai_addr, static_cast<int>(address->ai_addrlen)) == 0) {
+            freeaddrinfo(addresses);
+            return socket;
+        }
+        last_error = WSAGetLastError();
+    }
+    freeaddrinfo(addresses);
+    std::fprintf(stderr,
+                 "%s: cannot connect to %s: %s\n"
+                 "Is the delay server running? Start it in another terminal with\n"
+                 "    build/default/delayserver/delayserver\n"
+                 "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
+                 program_name, arguments.address.c_str(), error_message(last_error).c_str());
+    std::exit(1);
+}
+
+// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
+// server to answer "request-0" after 5000 ms.
+std::string build_request(std::string_view path) {
+    return "GET " + std::string(path) +
+           " HTTP/1.1\r\n"
+           "Host: localhost\r\n"
+           "Connection: close\r\n"
+           "\r\n";
+}
+
+// A blocking send: it returns when every byte is handed to the kernel.
+// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
+// has no SIGPIPE and no EINTR to guard against.
+void send_all(SOCKET socket, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
+        if (sent == SOCKET_ERROR) {
+            fail("send", WSAGetLastError());
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Reporting errors
+// ----------------------------------------------------------------------------------------
+
+// The OS's own message for an error code. Windows keeps the last error per thread: most
+// calls report it through GetLastError, Winsock calls through WSAGetLastError; the codes
+// share one numbering, and FormatMessage knows them all.
+std::string error_message(DWORD error) {
+    char text[512];  // the longest system message is far shorter
+    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                                  nullptr, error, 0, text, sizeof text, nullptr);
+    if (length == 0) {
+        return "error " + std::to_string(error);  // No text for this code: the number alone.
+    }
+    while (length > 0 && std::strchr("\r\n .", text[length - 1]) != nullptr) {
+        --length;  // The text ends with ".\r\n"; the line is ours to end.
+    }
+    return std::string(text, length) + " (error " + std::to_string(error) + ")";
+}
+
+void print_error(std::string_view call, DWORD error) {
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
+                 error_message(error).c_str());
+}
+
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
+[[noreturn]] void fail(std::string_view call, DWORD error) {
+    print_error(call, error);
+    std::exit(1);
 }

@@ -5,10 +5,9 @@
 // run (request i asks for an answer after (N - i) * step ms), the check that an answer is
 // the right one, and the table printed at the end. None of it calls the OS.
 //
-// It is not the event-queue examples' arguments_and_report.hpp: this program waits four
-// ways, not one, and prints a table instead of their summary and timeline, so it keeps its
-// own support file, and the event-queues-structure check (which compares the folders that
-// hold arguments_and_report.hpp) leaves it out.
+// It is not the event-queue examples' support/arguments_and_report.hpp: this program waits
+// four ways, not one, and prints a table instead of their summary and timeline, so it keeps
+// its own support file, beside it, since no other program uses it.
 //
 // main.cpp defines program_name (below) and includes this file first.
 #pragma once

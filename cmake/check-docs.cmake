@@ -8,7 +8,10 @@
 #     [`wait_loop`](../ch03-epoll/main.cpp), points to a file that defines that name;
 #   - in ```sh blocks, `./run-example NAME ...` names an example folder, and every --option
 #     after it is one that example's sources accept; `--preset NAME` names a preset of
-#     CMakePresets.json; a build/<preset>/<folder>/... path names a preset and a folder.
+#     CMakePresets.json; a build/<preset>/<folder>/... path names a preset and a folder;
+#   - a time measured by bench/ (a figure in ns or µs) is written only on the page bench/run
+#     writes, docs/benchmarks.md (and in its template): elsewhere the prose links to it, so
+#     that no copy of a figure is left behind when the page is measured again.
 cmake_minimum_required(VERSION 3.25)
 
 file(GLOB markdown_files RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*.md ${SOURCE_DIR}/*/README.md
@@ -38,6 +41,15 @@ endfunction()
 foreach(markdown IN LISTS markdown_files)
   get_filename_component(directory ${SOURCE_DIR}/${markdown} DIRECTORY)
   file(READ ${SOURCE_DIR}/${markdown} text)
+
+  # Measured times belong to docs/benchmarks.md, which bench/run writes.
+  if(NOT markdown STREQUAL "docs/benchmarks.md")
+    string(REGEX MATCHALL "[0-9][0-9.,]* ?(ns|µs)[^A-Za-z0-9]" figures "${text}")
+    foreach(figure IN LISTS figures)
+      list(APPEND problems "${markdown}: '${figure}' is a measured time: write it in "
+                           "bench/ (docs/benchmarks.md) and link to it")
+    endforeach()
+  endif()
 
   # Links: [text](target), relative targets only.
   string(REGEX MATCHALL "\\[[^]\n]*\\]\\([^)\n ]+\\)" links "${text}")
@@ -93,8 +105,10 @@ foreach(markdown IN LISTS markdown_files)
           list(APPEND problems "${markdown}: ./run-example ${example}: no such example")
           continue()
         endif()
+        # The example's own sources, and the support every program shares (support/: the
+        # event-queue examples' options are parsed there).
         file(GLOB example_sources ${SOURCE_DIR}/${example}/*.cpp ${SOURCE_DIR}/${example}/*.hpp
-             ${SOURCE_DIR}/${example}/*.h)
+             ${SOURCE_DIR}/${example}/*.h ${SOURCE_DIR}/support/*.hpp)
         set(all_sources "")
         foreach(source_file IN LISTS example_sources)
           file(READ ${source_file} source)
@@ -135,7 +149,7 @@ endforeach()
 list(LENGTH markdown_files file_count)
 if(problems)
   string(REPLACE ";" "\n  " listing "${problems}")
-  message(FATAL_ERROR "Broken links or commands in the docs:\n  ${listing}")
+  message(FATAL_ERROR "Broken links or commands, or copied figures, in the docs:\n  ${listing}")
 endif()
 message("${file_count} Markdown files: ${checked_links} links and ${checked_commands} "
         "commands checked, all resolve")

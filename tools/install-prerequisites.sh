@@ -76,6 +76,9 @@ if [ "$what" = test ]; then
     # npm (Node.js's package manager) brings Zig, the macOS builds' compiler: below.
     command -v npm >/dev/null || packages+=(npm)
   fi
+  # The default build also compiles bench/ (built, not run: it compiles the examples' own
+  # sources), and with them the benchmarks on Google Benchmark and libuv.
+  packages+=(libbenchmark-dev libuv1-dev)
 fi
 
 missing=()

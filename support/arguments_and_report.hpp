@@ -1,13 +1,13 @@
-// arguments_and_report.hpp: what every event-queue example needs around its queue, and the
-// same on every OS. A first reading may skip this file: main.cpp is the lesson.
+// support/arguments_and_report.hpp: what every event-queue example needs around its queue,
+// and the same on every OS. A first reading may skip this file: main.cpp is the lesson.
 //
 // It holds the command line (the arguments, --help and the usage error), the record each
 // stream keeps whatever the OS (what it asked, what it received, and when), the RECEIVED
 // lines, the check that an answer is a complete 200 OK, the summary line and the --timeline
-// drawing. None of it
-// calls the OS, so this file is byte for byte the same in every event-queue folder (the
-// event-queues-structure test compares the copies): a fix is made in one and copied to the
-// others. Each folder keeps its own copy so that it still builds on its own.
+// drawing. None of it calls the OS, so it is written once, here, as TLPI keeps its
+// tlpi_hdr.h once for all its programs: each event-queue example (ch03-epoll, ch03-kqueue,
+// ch03-iocp, ch03-io-uring, ch03-wepoll, ch03-poll) finds it through the include path its
+// CMakeLists.txt gives it (target_include_directories ... support).
 //
 // main.cpp defines program_name and program_purpose (below) and includes this file first.
 #pragma once

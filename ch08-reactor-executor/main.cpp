@@ -17,7 +17,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "arguments_and_report.hpp"  // ch03-poll's, through the build's include path
+#include "arguments_and_report.hpp"  // support/, on the include path of ch03-poll's Poll
 #include "awaitables.hpp"
 
 const char program_name[] = CH08_PROGRAM;  // starts every message; CMakeLists.txt names it

@@ -23,8 +23,8 @@
 using namespace std::chrono_literals;
 
 // Each line goes out whole, even when two threads print at once: one thread at a time
-// holds the mutex while it writes its line. (C++20's std::osyncstream would do the same,
-// but libc++, the standard library of every Mac, keeps <syncstream> experimental.)
+// holds the mutex while it writes its line. (C++20's synchronized output streams would do
+// the same, but libc++, the standard library of every Mac, keeps them experimental.)
 std::mutex print_mutex;
 
 void print_line(std::string_view line) {

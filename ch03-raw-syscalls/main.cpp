@@ -1,10 +1,12 @@
 // ch03-raw-syscalls: print a line with a raw system call instead of libc's write.
 //
+// The assembly, this example's lesson, is in your platform's raw_write_<os>_<cpu>.cpp
+// (raw_write_linux_x86_64.cpp on a Linux PC): read that file first. This one only calls it.
+//
 // A program asks the OS for everything it cannot do itself, such as writing to the
 // terminal, with a system call: it puts a call number and the arguments in registers,
 // executes one special instruction (`syscall` on x86-64, `svc` on ARM64), and the CPU
 // switches to the kernel. Normally libc does this for us; here we do it by hand.
-// This file is the same on every platform; the assembly is in raw_write_<platform>.cpp.
 //
 // What goes through libc and what does not: the line "Hello world from raw syscall!" goes
 // from raw_write's inline assembly straight to the kernel, with no libc function on the

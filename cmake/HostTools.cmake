@@ -8,6 +8,25 @@ function(workspace_find_asio)
             DOC "Directory holding standalone Asio's asio.hpp")
 endfunction()
 
+# The nested native build of the host tools (cmake/host-tools) for a cross build, in
+# <build>/host-tools: all of them, or only the targets named.
+function(workspace_build_host_tools)
+  set(build_command "")
+  if(ARGN)
+    set(build_command BUILD_COMMAND ${CMAKE_COMMAND} --build . --target ${ARGN})
+  endif()
+  include(ExternalProject)
+  ExternalProject_Add(host-tools
+    SOURCE_DIR ${PROJECT_SOURCE_DIR}/cmake/host-tools
+    BINARY_DIR ${CMAKE_BINARY_DIR}/host-tools
+    CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DWORKSPACE_WERROR=${WORKSPACE_WERROR}
+               -DASIO_INCLUDE_DIR=${ASIO_INCLUDE_DIR}
+    ${build_command}
+    INSTALL_COMMAND ""
+    BUILD_ALWAYS ON
+    USES_TERMINAL_BUILD ON)
+endfunction()
+
 # The host tools: tools/expect-output (runs a program and checks what it printed and how
 # it ended), tools/with-delayserver (starts a delay server on a free port for one program)
 # and delayserver/. They run on the build machine: in a native build they are ordinary
@@ -67,28 +86,11 @@ macro(workspace_add_host_tools)
       set(ASIO_INCLUDE_DIR ${asio_only})
       add_subdirectory(delayserver)
     endif()
-    include(ExternalProject)
-    set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
-    ExternalProject_Add(host-tools
-      SOURCE_DIR ${PROJECT_SOURCE_DIR}/cmake/host-tools
-      BINARY_DIR ${host_dir}
-      CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DWORKSPACE_WERROR=${WORKSPACE_WERROR}
-      BUILD_COMMAND ${CMAKE_COMMAND} --build . --target expect-output
-      INSTALL_COMMAND ""
-      BUILD_ALWAYS ON
-      USES_TERMINAL_BUILD ON)
-    set(WORKSPACE_README_CHECKER ${host_dir}/tools/expect-output)
+    workspace_build_host_tools(expect-output)
+    set(WORKSPACE_README_CHECKER ${CMAKE_BINARY_DIR}/host-tools/tools/expect-output)
   else()
-    include(ExternalProject)
+    workspace_build_host_tools()
     set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
-    ExternalProject_Add(host-tools
-      SOURCE_DIR ${PROJECT_SOURCE_DIR}/cmake/host-tools
-      BINARY_DIR ${host_dir}
-      CMAKE_ARGS -DCMAKE_BUILD_TYPE=Release -DWORKSPACE_WERROR=${WORKSPACE_WERROR}
-                 -DASIO_INCLUDE_DIR=${ASIO_INCLUDE_DIR}
-      INSTALL_COMMAND ""
-      BUILD_ALWAYS ON
-      USES_TERMINAL_BUILD ON)
     set(WORKSPACE_EXPECT_OUTPUT ${host_dir}/tools/expect-output)
     set(WORKSPACE_WITH_DELAYSERVER ${host_dir}/tools/with-delayserver)
     set(WORKSPACE_DELAYSERVER ${host_dir}/delayserver/delayserver)

@@ -57,6 +57,12 @@ Socket start_connect(const std::string& host, const std::string& port, std::stri
 // After the socket reported writable (or an error): 0 if the connect succeeded, else the
 // OS's code for why it failed (SO_ERROR).
 long connect_result(const Socket& socket);
+// For a program with no event queue to say when a connect is done (ch07-coroutine-by-hand
+// polls its sockets): connect_under_way while it goes on, else connect_result's answer (0,
+// or the OS's code for why it failed). The peer's address is known only once the connection
+// is made, which is how mio's TcpStream::connect tells a caller to check (its documentation).
+constexpr long connect_under_way = -1;
+long check_connect(const Socket& socket);
 
 // What send_some and receive_some return besides a count of bytes (0 from receive_some:
 // the end of the stream, the peer closed).

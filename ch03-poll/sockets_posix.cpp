@@ -97,6 +97,19 @@ long connect_result(const Socket& socket) {
     return result;
 }
 
+long check_connect(const Socket& socket) {
+    if (const long result = connect_result(socket); result != 0) {
+        return result;  // failed (reading SO_ERROR cleared it: this is the only report)
+    }
+    sockaddr_storage peer = {};
+    socklen_t size = sizeof peer;
+    if (getpeername(static_cast<int>(socket.get()), reinterpret_cast<sockaddr*>(&peer), &size) ==
+        0) {
+        return 0;  // connected
+    }
+    return errno == ENOTCONN ? connect_under_way : errno;
+}
+
 long send_some(const Socket& socket, std::string_view bytes) {
 #ifdef MSG_NOSIGNAL
     constexpr int flags = MSG_NOSIGNAL;  // EPIPE, not the SIGPIPE that would end the program

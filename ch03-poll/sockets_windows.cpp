@@ -117,6 +117,20 @@ long connect_result(const Socket& socket) {
     return result;
 }
 
+long check_connect(const Socket& socket) {
+    if (const long result = connect_result(socket); result != 0) {
+        return result;  // failed
+    }
+    sockaddr_storage peer = {};
+    int size = sizeof peer;
+    if (getpeername(static_cast<SOCKET>(socket.get()), reinterpret_cast<sockaddr*>(&peer), &size) ==
+        0) {
+        return 0;  // connected
+    }
+    const int error = WSAGetLastError();
+    return error == WSAENOTCONN ? connect_under_way : error;
+}
+
 // No SIGPIPE and no EINTR on Windows: nothing to ask for, nothing to retry.
 long send_some(const Socket& socket, std::string_view bytes) {
     const int sent =

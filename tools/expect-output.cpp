@@ -13,6 +13,9 @@
 // vary from run to run (a date, a duration), the part that varies is written as a regular
 // expression between {{ and }}, as in LLVM's FileCheck:
 //     FINISHED in {{[0-9.]+}} s
+// A line that ends in {{+}} stands for one or more lines like it, in a row, and {{*}} for
+// none or more: a loop that prints once per turn and turns as often as the clock lets it
+// ("Schedule other tasks").
 //
 // Usage:
 //   expect-output --expected FILE [--readme README.md --block NAME]
@@ -63,7 +66,9 @@ constexpr const char* usage_text =
     "Runs COMMAND and checks what it printed and how it ended; exit status 0 when every\n"
     "check passed, 1 when one failed, 2 for bad usage. Without a COMMAND, checks only\n"
     "that the README's block agrees with FILE.\n"
-    "  --expected FILE        standard output, line by line ({{regex}} for varying parts)\n"
+    "  --expected FILE        standard output, line by line ({{regex}} for varying parts;\n"
+    "                         a line ending in {{+}}: one or more such lines, {{*}}:\n"
+    "                         none or more)\n"
     "  --readme README.md --block NAME\n"
     "                         the README's block after <!-- output: NAME --> as well\n"
     "  --exit CODE            the exit code it must end with (default 0)\n"
@@ -230,21 +235,40 @@ std::regex line_pattern(const std::string& expected) {
 bool lines_match(const std::vector<std::string>& expected, const std::vector<std::string>& actual,
                  const std::string& what) {
     bool ok = true;
-    const std::size_t count = std::max(expected.size(), actual.size());
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i >= expected.size()) {
-            std::fprintf(stderr, "%s line %zu is extra: \"%s\"\n", what.c_str(), i + 1,
-                         actual[i].c_str());
+    std::size_t next = 0;  // the next actual line to compare
+    for (const std::string& expected_line : expected) {
+        const bool optional = expected_line.ends_with("{{*}}");
+        const bool repeated = optional || expected_line.ends_with("{{+}}");
+        const std::string line =
+            repeated ? expected_line.substr(0, expected_line.size() - 5) : expected_line;
+        if (optional) {
+            const std::regex pattern = line_pattern(line);
+            while (next < actual.size() && std::regex_match(actual[next], pattern)) {
+                ++next;
+            }
+            continue;
+        }
+        if (next >= actual.size()) {
+            std::fprintf(stderr, "%s line %zu is missing; expected \"%s\"\n", what.c_str(),
+                         next + 1, expected_line.c_str());
             ok = false;
-        } else if (i >= actual.size()) {
-            std::fprintf(stderr, "%s line %zu is missing; expected \"%s\"\n", what.c_str(), i + 1,
-                         expected[i].c_str());
-            ok = false;
-        } else if (!std::regex_match(actual[i], line_pattern(expected[i]))) {
+            continue;
+        }
+        const std::regex pattern = line_pattern(line);
+        if (!std::regex_match(actual[next], pattern)) {
             std::fprintf(stderr, "%s line %zu differs:\n  expected \"%s\"\n  got      \"%s\"\n",
-                         what.c_str(), i + 1, expected[i].c_str(), actual[i].c_str());
+                         what.c_str(), next + 1, expected_line.c_str(), actual[next].c_str());
             ok = false;
         }
+        ++next;
+        while (repeated && next < actual.size() && std::regex_match(actual[next], pattern)) {
+            ++next;
+        }
+    }
+    for (; next < actual.size(); ++next) {
+        std::fprintf(stderr, "%s line %zu is extra: \"%s\"\n", what.c_str(), next + 1,
+                     actual[next].c_str());
+        ok = false;
     }
     return ok;
 }

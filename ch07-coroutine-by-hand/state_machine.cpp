@@ -89,7 +89,7 @@ class Coroutine : public Future {
 
 // What the compiler would make of (corofy's Coroutine0):
 //     Task request(int index) {
-//         const std::string path = "/" + std::to_string(index * 1000) + "/HelloWorld" + ...;
+//         const std::string path = get_path(index);
 //         std::puts((co_await http_get(path)).c_str());
 //     }
 class RequestCoroutine : public Future {
@@ -100,8 +100,7 @@ class RequestCoroutine : public Future {
         while (true) {
             switch (state) {
                 case State::start:
-                    path =
-                        "/" + std::to_string(index * 1000) + "/HelloWorld" + std::to_string(index);
+                    path = get_path(index);
                     awaited = http_get(path);
                     state = State::wait1;
                     break;

@@ -136,8 +136,7 @@ Task async_main() {
 
 // ch07/c-async-await: RequestCoroutine. index and path live across the co_await: in the frame.
 Task request(int index) {
-    const std::string path =
-        "/" + std::to_string(index * 1000) + "/HelloWorld" + std::to_string(index);
+    const std::string path = get_path(index);
     frames.show_local("request", "index", &index);
     frames.show_local("request", "path", &path);
     std::puts((co_await http_get(path)).c_str());

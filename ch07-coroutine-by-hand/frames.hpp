@@ -27,7 +27,7 @@ class FrameLog {
         return frame;
     }
 
-    void free(void* frame, std::size_t size) {
+    void free(void* frame) {
         const auto found = std::ranges::find(live, static_cast<const char*>(frame), &Frame::start);
         if (showing && found != live.end()) {
             std::printf("[frame #%d: freed]\n", found->number);
@@ -36,7 +36,7 @@ class FrameLog {
             live.erase(found);
         }
         ++freed;
-        ::operator delete(frame, size);
+        ::operator delete(frame);  // clang declares the sized one only with -fsized-deallocation
     }
 
     void count_started() {

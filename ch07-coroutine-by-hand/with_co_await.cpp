@@ -45,8 +45,8 @@ class Task : public Future {
         static void* operator new(std::size_t size) {
             return frames.allocate(size);  // the frame: parameters, locals, promise, state
         }
-        static void operator delete(void* frame, std::size_t size) {
-            frames.free(frame, size);
+        static void operator delete(void* frame) {
+            frames.free(frame);
         }
         Task get_return_object() {
             frames.count_started();

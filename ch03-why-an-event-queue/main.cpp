@@ -43,13 +43,16 @@
 #include <thread>
 #include <utility>
 
-#include "arguments_and_table.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <vector>
+#include "arguments_and_table.hpp"  // also support/arguments_and_report.hpp, <chrono>, <cstdio>, <cstdlib>, <string>, <vector>
 
 // ----------------------------------------------------------------------------------------
 // Reporting errors
 // ----------------------------------------------------------------------------------------
 
 const char program_name[] = "ch03-why-an-event-queue";  // starts every message
+const char program_purpose[] =  // for --help, after "Five slow requests to the delay server, "
+    "waited for four ways: blocking one\nafter another, blocking on a thread each, a busy "
+    "loop, and epoll; then a\ntable of the time and CPU time each way took";
 
 // Every OS call is checked on the next line; a failure prints the OS's own message.
 [[noreturn]] void fail(std::string_view call) {
@@ -374,7 +377,11 @@ struct Way {
 };
 
 int main(int argc, char** argv) {
-    const Arguments arguments = parse_arguments(argc, argv);
+    // The event-queue examples' command line, with a shorter default step and no --timeline;
+    // each blocking wait gives up after --timeout of silence.
+    const Arguments arguments = parse_arguments(
+        argc, argv,
+        {.default_step_ms = 100, .takes_timeline = false, .timeout_from_last_answer = true});
     const int n = arguments.requests;
     const Way ways[] = {
         {"blocking, one after another", "blocking, one request after another", 1,

@@ -10,6 +10,8 @@
 // CMakeLists.txt gives it (target_include_directories ... support).
 //
 // main.cpp defines program_name and program_purpose (below) and includes this file first.
+// ch03-why-an-event-queue, which waits four ways, shares the command line and the answer
+// check, in the shape it asks for (CommandLineShape).
 #pragma once
 
 #include <algorithm>
@@ -57,20 +59,39 @@ struct Arguments {
     bool timeline = false;
 };
 
+// What differs between the programs sharing this command line: the event-queue examples
+// take the defaults; ch03-why-an-event-queue asks for a shorter step, no --timeline, and a
+// timeout that counts from the last answer (its blocking ways wait on one socket at a time).
+struct CommandLineShape {
+    int default_step_ms = 1000;
+    bool takes_timeline = true;
+    bool timeout_from_last_answer = false;
+};
+inline CommandLineShape command_line_shape;  // parse_arguments sets it, for the usage
+
 inline void print_usage(std::FILE* to) {
-    std::fprintf(to,
-                 "usage: %s [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS] "
-                 "[--timeline]\n"
-                 "Five slow requests to the delay server, %s.\n"
-                 "  --address HOST:PORT  the delay server (default localhost:8080)\n"
-                 "  --requests N         how many requests, 1 to %d (default 5)\n"
-                 "  --step MS            request i asks for a delay of (N - i) * MS ms (default\n"
-                 "                       1000); the longest, N * MS, at most %d\n"
-                 "  --timeout MS         give up after MS ms (default: the longest delay + %d)\n"
-                 "  --timeline           after the summary, one bar per request over time\n"
-                 "  --help               this text\n",
-                 program_name, program_purpose, max_requests, delay_server_max_delay_ms,
-                 timeout_margin_ms);
+    const CommandLineShape& shape = command_line_shape;
+    std::fprintf(
+        to,
+        "usage: %s [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]%s\n"
+        "Five slow requests to the delay server, %s.\n"
+        "  --address HOST:PORT  the delay server (default localhost:8080)\n"
+        "  --requests N         how many requests, 1 to %d (default 5)\n"
+        "  --step MS            request i asks for a delay of (N - i) * MS ms (default\n"
+        "                       %d); the longest, N * MS, at most %d\n"
+        "%s%d)\n"
+        "%s"
+        "  --help               this text\n",
+        program_name, shape.takes_timeline ? " [--timeline]" : "", program_purpose, max_requests,
+        shape.default_step_ms, delay_server_max_delay_ms,
+        shape.timeout_from_last_answer
+            ? "  --timeout MS         give up when nothing arrives for MS ms (default: the\n"
+              "                       longest delay + "
+            : "  --timeout MS         give up after MS ms (default: the longest delay + ",
+        timeout_margin_ms,
+        shape.takes_timeline
+            ? "  --timeline           after the summary, one bar per request over time\n"
+            : "");
 }
 
 // What was wrong, in one line, then the usage, on standard error; exit code 2.
@@ -92,15 +113,17 @@ inline int parse_number(std::string_view text, int lowest, int highest, std::str
     return value;
 }
 
-inline Arguments parse_arguments(int argc, char** argv) {
+inline Arguments parse_arguments(int argc, char** argv, const CommandLineShape& shape = {}) {
+    command_line_shape = shape;
     Arguments arguments;
+    arguments.step_ms = shape.default_step_ms;
     for (int index = 1; index < argc; ++index) {
         const std::string_view flag = argv[index];
         if (flag == "--help" || flag == "-h") {
             print_usage(stdout);
             std::exit(0);
         }
-        if (flag == "--timeline") {
+        if (flag == "--timeline" && shape.takes_timeline) {
             arguments.timeline = true;
             continue;
         }

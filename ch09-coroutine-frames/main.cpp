@@ -56,7 +56,7 @@ bool in_last_frame(const void* object) {
 }
 
 // The return type of our coroutines: the book's `impl Future`. It owns the frame; resume()
-// runs the body to its next co_await (the book's poll), done() is PollState::Ready.
+// runs the body to its next co_await (the book's poll); the end is PollState::Ready.
 class Task {
   public:
     struct promise_type {
@@ -66,7 +66,7 @@ class Task {
             last_frame_size = size;
             return const_cast<void*>(last_frame);
         }
-        static void operator delete(void* frame) {
+        static void operator delete(void* frame) {  // its pair: GCC warns without it
             ::operator delete(frame);
         }
         Task get_return_object() {
@@ -98,9 +98,6 @@ class Task {
     }
     void resume() {
         frame.resume();
-    }
-    bool done() const {
-        return frame.done();
     }
     const void* frame_address() const {
         return frame.address();

@@ -35,7 +35,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "made.hpp"
 
 // A socket as the OS knows it: a file descriptor on Linux and macOS, a SOCKET on Windows.
 using RawSocket = std::uintptr_t;
@@ -91,6 +95,12 @@ struct PollError {
     }
 };
 const char* describe(PollErrc code);  // one line for a message: "the socket is not open"
+// The one place a PollError becomes the line a program prints: the OS call that failed under
+// Poll and the OS's own message ("epoll_create1: Too many open files"), or Poll's own reason.
+std::string describe(const PollError& error);
+// What Poll::open and Waker::make return: the object, or why not (made.hpp).
+template <typename T>
+using Made = MadeOr<T, PollError>;
 
 class Selector;  // the backend: one per OS, in its own file (selector.hpp)
 struct RegistrationTable;
@@ -115,8 +125,8 @@ class Registry {
 
 class Poll {
   public:
-    // Creates the OS's queue; on failure, error says why and the Poll is not usable.
-    explicit Poll(PollError& error);
+    // Creates the OS's queue, or says why the OS refused: no Poll exists that cannot be used.
+    static Made<Poll> open();
     ~Poll();
     Poll(Poll&&) noexcept;  // only before registry() or a Waker refers to this one
     Poll& operator=(Poll&&) = delete;
@@ -128,6 +138,7 @@ class Poll {
     PollError poll(Events& events, std::optional<std::chrono::milliseconds> timeout);
 
   private:
+    Poll(std::unique_ptr<Selector> selector);
     std::unique_ptr<Selector> selector_;
     std::unique_ptr<RegistrationTable> table_;
     Registry registry_;
@@ -135,14 +146,16 @@ class Poll {
 
 // Makes a blocked poll return an event with this token (readable set), from any thread.
 // A wake before the poll is kept: the next poll returns at once; several wakes may be
-// reported as one. One Waker per Poll.
+// reported as one. One Waker per Poll: make refuses a second (waker_exists).
 class Waker {
   public:
-    Waker(Registry& registry, Token token, PollError& error);
+    static Made<Waker> make(Registry& registry, Token token);
+    Waker(Waker&& other) noexcept;
+    Waker& operator=(Waker&&) = delete;
     ~Waker();
     PollError wake();
 
   private:
-    Registry& registry_;
-    bool active_ = false;  // false if the constructor failed
+    explicit Waker(Registry& registry) : registry_(&registry) {}
+    Registry* registry_;  // null once moved from
 };

@@ -177,6 +177,38 @@ void peer_reset() {
     expect_ok(poll.registry().deregister(pair.near.get()), "deregister");
 }
 
+// A failed connect says why on every backend: the event has error, and failure_reason the
+// OS's code (libkqueue would otherwise have read and cleared it: issue 33).
+void refused_connect_says_why() {
+    Poll poll = make_poll();
+    Socket connecting;
+    Socket port_holder;
+    expect(start_refused_connect(connecting, port_holder),
+           "start_refused_connect: " + socket_error_message(last_socket_error()));
+    expect_ok(poll.registry().register_source(connecting.get(), Token{20}, writable), "register");
+    const Event event = one_event(poll, Token{20});
+    expect(event.error, "expected error");
+    const long reason = failure_reason(event, connecting.get());
+    expect(reason == refused_code(), "expected the reason \"" +
+                                         socket_error_message(refused_code()) + "\", got \"" +
+                                         socket_error_message(reason) + "\"");
+    expect_ok(poll.registry().deregister(connecting.get()), "deregister");
+}
+
+void reset_connection_says_why() {
+    Poll poll = make_poll();
+    Pair pair = make_pair();
+    expect_ok(poll.registry().register_source(pair.near.get(), Token{21}, readable), "register");
+    expect(reset_on_close(pair.far), "setsockopt SO_LINGER");
+    pair.far.close();
+    const Event event = one_event(poll, Token{21});
+    expect(event.error, "expected error");
+    const long reason = failure_reason(event, pair.near.get());
+    expect(reason == reset_code(), "expected the reason \"" + socket_error_message(reset_code()) +
+                                       "\", got \"" + socket_error_message(reason) + "\"");
+    expect_ok(poll.registry().deregister(pair.near.get()), "deregister");
+}
+
 void deregistered_is_silent() {
     Poll poll = make_poll();
     Pair pair = make_pair();
@@ -357,6 +389,8 @@ int main() {
          ""},
         {"peer close: readable and closed", peer_close, ""},
         {"peer reset (linger 0): closed or error", peer_reset, ""},
+        {"refused connect: error, and failure_reason says refused", refused_connect_says_why, ""},
+        {"peer reset: error, and failure_reason says reset", reset_connection_says_why, ""},
         {"deregister, then data: no event", deregistered_is_silent, ""},
         {"deregister, close: no stale event", closed_after_deregister_leaves_nothing, ""},
         {"1000 sockets: each reported once, with its token", many_sockets, many_skipped},

@@ -132,9 +132,10 @@ void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& argume
                 next = send_all(stream, arguments) ? next : Interest{.writable = true};
             } else if (read_stream(stream)) {  // may be spurious: it reads to "would block"
                 if (event.error) {  // libkqueue and Wine's AFD tell a reset to Poll, not to recv
-                    fail("recv",
-                         "the connection failed (the event said error, and recv found "
-                         "only the end of the stream)");
+                    const long why = failure_reason(event, stream.socket.get());  // poll.hpp
+                    fail("recv", why != 0 ? socket_error_message(why)
+                                          : "the connection failed (the event said error, and "
+                                            "recv found only the end of the stream)");
                 }
                 stream.finished = true;
                 stream.answered_at = Clock::now();

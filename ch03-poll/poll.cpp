@@ -40,6 +40,10 @@ std::string describe(const PollError& error) {
     return describe(error.code);
 }
 
+long failure_reason(const Event& event, RawSocket socket) {
+    return event.os_error != 0 ? event.os_error : pending_socket_error(socket);
+}
+
 struct Registration {
     Token token;
     std::uint64_t reported_in = 0;  // the number of the poll that reported it last...
@@ -150,6 +154,7 @@ PollError Poll::poll(Events& events, std::optional<std::chrono::milliseconds> ti
                 first.writable |= event.writable;
                 first.closed |= event.closed;
                 first.error |= event.error;
+                first.os_error = first.os_error != 0 ? first.os_error : event.os_error;
                 continue;
             }
             registration.reported_in = this_poll;

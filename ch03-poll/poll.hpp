@@ -58,15 +58,20 @@ struct Interest {
 
 // One readiness report. readable: a read will not block (data, or the end of the stream);
 // writable: a write will not block (a connect completed, or room to send); closed: the peer
-// closed or reset the connection; error: the connection failed (a read or the connect's
-// result says how).
+// closed or reset the connection; error: the connection failed, and failure_reason says why.
 struct Event {
     Token token;
     bool readable = false;
     bool writable = false;
     bool closed = false;
     bool error = false;
+    long os_error = 0;  // the OS's code, where it came with the event (kqueue's EV_EOF fflags)
 };
+// After an event with error set, the OS's reason, asked the same way on every backend: the
+// code that came with the event (libkqueue reads the socket's error itself, and reading it
+// clears it), or else the socket's own (SO_ERROR, which epoll, io_uring and AFD leave in
+// place); 0 where the OS gives none. A reason for socket_error_message: "Connection refused".
+long failure_reason(const Event& event, RawSocket socket);
 
 // The events one poll returned, at most `capacity` (mio's Events::with_capacity).
 struct Events {

@@ -89,9 +89,13 @@ Socket start_connect(const std::string& host, const std::string& port, std::stri
 }
 
 long connect_result(const Socket& socket) {
+    return pending_socket_error(socket.get());
+}
+
+long pending_socket_error(RawSocket socket) {
     int result = 0;
     socklen_t size = sizeof result;
-    if (getsockopt(static_cast<int>(socket.get()), SOL_SOCKET, SO_ERROR, &result, &size) != 0) {
+    if (getsockopt(static_cast<int>(socket), SOL_SOCKET, SO_ERROR, &result, &size) != 0) {
         return errno;
     }
     return result;

@@ -108,9 +108,13 @@ Socket start_connect(const std::string& host, const std::string& port, std::stri
 }
 
 long connect_result(const Socket& socket) {
+    return pending_socket_error(socket.get());
+}
+
+long pending_socket_error(RawSocket socket) {
     int result = 0;
     int size = sizeof result;
-    if (getsockopt(static_cast<SOCKET>(socket.get()), SOL_SOCKET, SO_ERROR,
+    if (getsockopt(static_cast<SOCKET>(socket), SOL_SOCKET, SO_ERROR,
                    reinterpret_cast<char*>(&result), &size) == SOCKET_ERROR) {
         return WSAGetLastError();
     }

@@ -16,7 +16,6 @@
 #include "executor.hpp"
 #include "poll.hpp"
 #include "runtime_hooks.hpp"  // empty for the program; the runtime test's own (hooks/)
-#include "sockets.hpp"
 
 // Defined by the program (main.cpp): report a failed call with the OS's message, exit 1.
 [[noreturn]] void fail(std::string_view call, const std::string& message);

@@ -6,6 +6,7 @@
 // that goes on after a signal. One-shot itself is each backend's: the OS is asked for it. Keeping
 // this here keeps each backend file down to its OS calls (selector.hpp), and makes the backends
 // answer alike: where the kernels disagree, the table decides.
+#include <cstdio>
 #include <mutex>
 #include <unordered_map>
 
@@ -38,6 +39,10 @@ std::string describe(const PollError& error) {
         return std::string(error.call) + ": " + socket_error_message(error.os_error);
     }
     return describe(error.code);
+}
+
+void report_failed_close(const PollError& error) {
+    std::fprintf(stderr, "Poll: %s\n", describe(error).c_str());
 }
 
 long failure_reason(const Event& event, RawSocket socket) {

@@ -149,8 +149,8 @@ Selector::~Selector() {
         }
     }
     for (HANDLE handle : {state_->afd, state_->port}) {
-        if (handle != nullptr) {
-            CloseHandle(handle);
+        if (handle != nullptr && !CloseHandle(handle)) {
+            report_failed_close(os_error("CloseHandle", GetLastError()));
         }
     }
 }

@@ -119,8 +119,8 @@ Selector::Selector(PollError& error) : state_(std::make_unique<State>()) {
 }
 
 Selector::~Selector() {
-    if (state_->queue >= 0) {
-        close(state_->queue);
+    if (state_->queue >= 0 && close(state_->queue) != 0) {
+        report_failed_close(os_error("close"));
     }
 }
 

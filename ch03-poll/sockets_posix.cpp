@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -33,8 +34,10 @@ Socket::~Socket() {
 
 void Socket::close() {
     if (open_) {
-        ::close(static_cast<int>(socket_));  // fails only for a bad descriptor, which ours is not
         open_ = false;
+        if (::close(static_cast<int>(socket_)) != 0) {  // said, not returned: ~Socket calls it
+            std::fprintf(stderr, "close: %s\n", socket_error_message(errno).c_str());
+        }
     }
 }
 

@@ -46,8 +46,11 @@ Socket::~Socket() {
 
 void Socket::close() {
     if (open_) {
-        closesocket(static_cast<SOCKET>(socket_));
         open_ = false;
+        if (closesocket(static_cast<SOCKET>(socket_)) == SOCKET_ERROR) {  // said: ~Socket calls it
+            std::fprintf(stderr, "closesocket: %s\n",
+                         socket_error_message(WSAGetLastError()).c_str());
+        }
     }
 }
 

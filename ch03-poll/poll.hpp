@@ -65,12 +65,13 @@ struct Event {
     bool writable = false;
     bool closed = false;
     bool error = false;
-    long os_error = 0;  // the OS's code, where it came with the event (kqueue's EV_EOF fflags)
+    long os_error = 0;  // the OS's code, where it came with the event (kqueue's, AFD's ABORT)
 };
 // After an event with error set, the OS's reason, asked the same way on every backend: the
-// code that came with the event (libkqueue reads the socket's error itself, and reading it
-// clears it), or else the socket's own (SO_ERROR, which epoll, io_uring and AFD leave in
-// place); 0 where the OS gives none. A reason for socket_error_message: "Connection refused".
+// code that came with the event (kqueue's EV_EOF fflags: libkqueue reads the socket's error
+// itself, and reading it clears it; AFD's ABORT bit, a reset, which leaves SO_ERROR at 0), or
+// else the socket's own (SO_ERROR, which epoll, io_uring and a failed AFD connect leave in
+// place); 0 where the OS gives none. A code for socket_error_message: "Connection refused".
 long failure_reason(const Event& event, RawSocket socket);
 
 // The events one poll returned, at most `capacity` (mio's Events::with_capacity).
@@ -101,7 +102,7 @@ struct PollError {
 };
 const char* describe(PollErrc code);  // one line for a message: "the socket is not open"
 // The one place a PollError becomes the line a program prints: the OS call that failed under
-// Poll and the OS's own message ("epoll_create1: Too many open files"), or Poll's own reason.
+// Poll and the OS's own message ("eventfd: Too many open files"), or Poll's own reason.
 std::string describe(const PollError& error);
 // What Poll::open and Waker::make return: the object, or why not (made.hpp).
 template <typename T>
@@ -143,7 +144,7 @@ class Poll {
     PollError poll(Events& events, std::optional<std::chrono::milliseconds> timeout);
 
   private:
-    Poll(std::unique_ptr<Selector> selector);
+    explicit Poll(std::unique_ptr<Selector> selector);
     std::unique_ptr<Selector> selector_;
     std::unique_ptr<RegistrationTable> table_;
     Registry registry_;

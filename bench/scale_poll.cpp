@@ -108,9 +108,9 @@ int main(int argc, char** argv) {
     std::vector<Stream> streams(static_cast<std::size_t>(options.requests));
     std::vector<scale::Outcome> outcomes(streams.size());
 
-    PollError error;
-    Poll poll(error);
-    check(error, "Poll");
+    Made<Poll> made = Poll::open();
+    check(made.error(), "Poll");
+    Poll& poll = *made;
     Registry& registry = poll.registry();
     const Clock::time_point start = Clock::now();
 

@@ -46,7 +46,6 @@ bool read_stream(Stream& stream);
 Socket connect_to(const Arguments& arguments);
 std::string build_request(std::string_view path);
 bool send_all(Stream& stream, const Arguments& arguments);
-void check(PollError error, std::string_view what);
 [[noreturn]] void fail(std::string_view call, const std::string& message);
 
 // ----------------------------------------------------------------------------------------
@@ -57,9 +56,11 @@ int main(int argc, char** argv) {
     const Arguments arguments = parse_arguments(argc, argv);
     const SocketLibrary socket_library;  // WSAStartup on Windows
     const Clock::time_point start = Clock::now();
-    PollError error;
-    Poll poll(error);  // the OS's queue, behind Poll
-    check(error, "Poll");
+    Made<Poll> made = Poll::open();  // the OS's queue, behind Poll: made, or why not
+    if (!made) {
+        fail("Poll", describe(made.error()));
+    }
+    Poll& poll = *made;
 
     std::vector<Stream> streams;
     std::printf("Sending %d requests to %s, each on its own connection:\n", arguments.requests,
@@ -72,9 +73,10 @@ int main(int argc, char** argv) {
         // Report once when the connect is done (the socket turns writable), with the token
         // (the stream's index in the stream list) to tell which stream: the request is sent
         // then (wait_loop).
-        check(poll.registry().register_source(stream.socket.get(), Token{streams.size()},
-                                              Interest{.writable = true}),
-              "register");
+        if (const PollError error = poll.registry().register_source(
+                stream.socket.get(), Token{streams.size()}, Interest{.writable = true})) {
+            fail("register", describe(error));
+        }
         std::printf("  stream %d: GET %s\n", index, stream.request_path.c_str());
         streams.push_back(std::move(stream));
     }
@@ -112,7 +114,9 @@ void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& argume
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
         // Sleeps until at least one registration has an event, or the time is up: no events
         // means that. A signal is not an error: poll waits again by itself.
-        check(poll.poll(events, left), "poll");
+        if (const PollError error = poll.poll(events, left)) {
+            fail("poll", describe(error));
+        }
         if (events.list.empty()) {
             std::fprintf(stderr, "%s: timed out with %zu of %zu responses\n", program_name,
                          finished_streams, streams.size());
@@ -128,22 +132,27 @@ void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& argume
                 next = send_all(stream, arguments) ? next : Interest{.writable = true};
             } else if (read_stream(stream)) {  // may be spurious: it reads to "would block"
                 if (event.error) {  // libkqueue and Wine's AFD tell a reset to Poll, not to recv
-                    fail("recv",
-                         "the connection failed (the event said error, and recv found "
-                         "only the end of the stream)");
+                    const long why = failure_reason(event, stream.socket.get());  // poll.hpp
+                    fail("recv", why != 0 ? socket_error_message(why)
+                                          : "the connection failed (the event said error, and "
+                                            "recv found only the end of the stream)");
                 }
                 stream.finished = true;
                 stream.answered_at = Clock::now();
                 ++finished_streams;
                 print_response(token, stream, describe_event(event));
                 // Deregistered before its socket is closed (at the end of main).
-                check(poll.registry().deregister(stream.socket.get()), "deregister");
+                if (const PollError error = poll.registry().deregister(stream.socket.get())) {
+                    fail("deregister", describe(error));
+                }
                 continue;
             }
             // One-shot: nothing more is reported for this socket until it is re-armed, here
             // for the answer (or for room to send the rest of the request).
-            check(poll.registry().reregister(stream.socket.get(), Token{token}, next),
-                  "reregister");
+            if (const PollError error =
+                    poll.registry().reregister(stream.socket.get(), Token{token}, next)) {
+                fail("reregister", describe(error));
+            }
         }
     }
 }
@@ -244,13 +253,4 @@ void print_error(std::string_view call, const std::string& message) {
 [[noreturn]] void fail(std::string_view call, const std::string& message) {
     print_error(call, message);
     std::exit(1);
-}
-
-// Poll's errors: the OS call that failed under it and the OS's message, or its own.
-void check(PollError error, std::string_view what) {
-    if (error) {
-        fail(what, error.code == PollErrc::os_call_failed
-                       ? std::string(error.call) + ": " + socket_error_message(error.os_error)
-                       : describe(error.code));
-    }
 }

@@ -6,11 +6,13 @@
 // that goes on after a signal. One-shot itself is each backend's: the OS is asked for it. Keeping
 // this here keeps each backend file down to its OS calls (selector.hpp), and makes the backends
 // answer alike: where the kernels disagree, the table decides.
+#include <cstdio>
 #include <mutex>
 #include <unordered_map>
 
 #include "poll.hpp"
 #include "selector.hpp"
+#include "sockets.hpp"
 
 using Clock = std::chrono::steady_clock;
 
@@ -30,6 +32,21 @@ const char* describe(PollErrc code) {
             return "an OS call failed";
     }
     return "unknown error";
+}
+
+std::string describe(const PollError& error) {
+    if (error.code == PollErrc::os_call_failed) {
+        return std::string(error.call) + ": " + socket_error_message(error.os_error);
+    }
+    return describe(error.code);
+}
+
+void report_failed_close(const PollError& error) {
+    std::fprintf(stderr, "Poll: %s\n", describe(error).c_str());
+}
+
+long failure_reason(const Event& event, RawSocket socket) {
+    return event.os_error != 0 ? event.os_error : pending_socket_error(socket);
 }
 
 struct Registration {
@@ -85,8 +102,17 @@ PollError Registry::deregister(RawSocket socket) {
     return selector_->remove(socket, id);
 }
 
-Poll::Poll(PollError& error)
-    : selector_(std::make_unique<Selector>(error)), table_(std::make_unique<RegistrationTable>()) {
+Made<Poll> Poll::open() {
+    PollError error;
+    auto selector = std::make_unique<Selector>(error);
+    if (error) {
+        return error;  // the half-made Selector is closed here, and no Poll is made
+    }
+    return Poll(std::move(selector));
+}
+
+Poll::Poll(std::unique_ptr<Selector> selector)
+    : selector_(std::move(selector)), table_(std::make_unique<RegistrationTable>()) {
     registry_.selector_ = selector_.get();
     registry_.table_ = table_.get();
 }
@@ -133,6 +159,7 @@ PollError Poll::poll(Events& events, std::optional<std::chrono::milliseconds> ti
                 first.writable |= event.writable;
                 first.closed |= event.closed;
                 first.error |= event.error;
+                first.os_error = first.os_error != 0 ? first.os_error : event.os_error;
                 continue;
             }
             registration.reported_in = this_poll;
@@ -146,24 +173,25 @@ PollError Poll::poll(Events& events, std::optional<std::chrono::milliseconds> ti
     }
 }
 
-Waker::Waker(Registry& registry, Token token, PollError& error) : registry_(registry) {
-    const std::lock_guard lock(registry_.table_->mutex);
-    if (registry_.table_->waker_token) {
-        error = {PollErrc::waker_exists};
-        return;
+Made<Waker> Waker::make(Registry& registry, Token token) {
+    const std::lock_guard lock(registry.table_->mutex);
+    if (registry.table_->waker_token) {
+        return PollError{PollErrc::waker_exists};
     }
-    registry_.table_->waker_token = token;
-    active_ = true;
+    registry.table_->waker_token = token;
+    return Waker(registry);
 }
 
+Waker::Waker(Waker&& other) noexcept : registry_(std::exchange(other.registry_, nullptr)) {}
+
 Waker::~Waker() {
-    const std::lock_guard lock(registry_.table_->mutex);
-    if (active_) {
-        registry_.table_->waker_token.reset();
+    if (registry_ != nullptr) {
+        const std::lock_guard lock(registry_->table_->mutex);
+        registry_->table_->waker_token.reset();
     }
 }
 
 PollError Waker::wake() {
-    const std::lock_guard lock(registry_.table_->mutex);
-    return registry_.selector_->wake();
+    const std::lock_guard lock(registry_->table_->mutex);
+    return registry_->selector_->wake();
 }

@@ -35,7 +35,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "made.hpp"
 
 // A socket as the OS knows it: a file descriptor on Linux and macOS, a SOCKET on Windows.
 using RawSocket = std::uintptr_t;
@@ -54,15 +58,21 @@ struct Interest {
 
 // One readiness report. readable: a read will not block (data, or the end of the stream);
 // writable: a write will not block (a connect completed, or room to send); closed: the peer
-// closed or reset the connection; error: the connection failed (a read or the connect's
-// result says how).
+// closed or reset the connection; error: the connection failed, and failure_reason says why.
 struct Event {
     Token token;
     bool readable = false;
     bool writable = false;
     bool closed = false;
     bool error = false;
+    long os_error = 0;  // the OS's code, where it came with the event (kqueue's, AFD's ABORT)
 };
+// After an event with error set, the OS's reason, asked the same way on every backend: the
+// code that came with the event (kqueue's EV_EOF fflags: libkqueue reads the socket's error
+// itself, and reading it clears it; AFD's ABORT bit, a reset, which leaves SO_ERROR at 0), or
+// else the socket's own (SO_ERROR, which epoll, io_uring and a failed AFD connect leave in
+// place); 0 where the OS gives none. A code for socket_error_message: "Connection refused".
+long failure_reason(const Event& event, RawSocket socket);
 
 // The events one poll returned, at most `capacity` (mio's Events::with_capacity).
 struct Events {
@@ -91,6 +101,12 @@ struct PollError {
     }
 };
 const char* describe(PollErrc code);  // one line for a message: "the socket is not open"
+// The one place a PollError becomes the line a program prints: the OS call that failed under
+// Poll and the OS's own message ("eventfd: Too many open files"), or Poll's own reason.
+std::string describe(const PollError& error);
+// What Poll::open and Waker::make return: the object, or why not (made.hpp).
+template <typename T>
+using Made = MadeOr<T, PollError>;
 
 class Selector;  // the backend: one per OS, in its own file (selector.hpp)
 struct RegistrationTable;
@@ -115,8 +131,8 @@ class Registry {
 
 class Poll {
   public:
-    // Creates the OS's queue; on failure, error says why and the Poll is not usable.
-    explicit Poll(PollError& error);
+    // Creates the OS's queue, or says why the OS refused: no Poll exists that cannot be used.
+    static Made<Poll> open();
     ~Poll();
     Poll(Poll&&) noexcept;  // only before registry() or a Waker refers to this one
     Poll& operator=(Poll&&) = delete;
@@ -128,6 +144,7 @@ class Poll {
     PollError poll(Events& events, std::optional<std::chrono::milliseconds> timeout);
 
   private:
+    explicit Poll(std::unique_ptr<Selector> selector);
     std::unique_ptr<Selector> selector_;
     std::unique_ptr<RegistrationTable> table_;
     Registry registry_;
@@ -135,14 +152,16 @@ class Poll {
 
 // Makes a blocked poll return an event with this token (readable set), from any thread.
 // A wake before the poll is kept: the next poll returns at once; several wakes may be
-// reported as one. One Waker per Poll.
+// reported as one. One Waker per Poll: make refuses a second (waker_exists).
 class Waker {
   public:
-    Waker(Registry& registry, Token token, PollError& error);
+    static Made<Waker> make(Registry& registry, Token token);
+    Waker(Waker&& other) noexcept;
+    Waker& operator=(Waker&&) = delete;
     ~Waker();
     PollError wake();
 
   private:
-    Registry& registry_;
-    bool active_ = false;  // false if the constructor failed
+    explicit Waker(Registry& registry) : registry_(&registry) {}
+    Registry* registry_;  // null once moved from
 };

@@ -15,6 +15,8 @@
 //   writable       SEND, or CONNECT_FAIL (the connect is done: it failed)
 //   closed         DISCONNECT (a graceful close), ABORT (a reset), LOCAL_CLOSE
 //   error          ABORT, CONNECT_FAIL, or a failed poll (its status)
+//   os_error       ABORT: WSAECONNRESET, the OS's word for it (the socket's SO_ERROR and the
+//                  handle's status stay 0 after a reset); CONNECT_FAIL: none, SO_ERROR has it
 //
 // An AFD poll answers once and must be sent again: the reason the contract is one-shot.
 // What the OS does not do for us, and this file does (found with Wine 8, as wepoll has it):
@@ -147,8 +149,8 @@ Selector::~Selector() {
         }
     }
     for (HANDLE handle : {state_->afd, state_->port}) {
-        if (handle != nullptr) {
-            CloseHandle(handle);
+        if (handle != nullptr && !CloseHandle(handle)) {
+            report_failed_close(os_error("CloseHandle", GetLastError()));
         }
     }
 }
@@ -239,14 +241,16 @@ PollError Selector::select(std::vector<Event>& events, std::size_t capacity,
         if (status == status_cancelled) {
             continue;
         }
-        // A reset is in the answer's bits, with no status (Wine's tests show it on Windows).
+        // A reset is in the answer's bits, with no status (Wine's tests show it on Windows),
+        // and the socket keeps no error (SO_ERROR is 0): ABORT is how the OS says it.
         const ULONG bits = status < 0 ? 0 : record.poll_info.Handles[0].Events;
+        const long os_error = (bits & AFD_POLL_ABORT) != 0 ? WSAECONNRESET : 0;
         events.push_back(
             Event{Token{record.id},
                   (bits & (AFD_POLL_RECEIVE | AFD_POLL_ACCEPT | AFD_POLL_DISCONNECT)) != 0,
                   (bits & (AFD_POLL_SEND | AFD_POLL_CONNECT_FAIL)) != 0,
                   (bits & (AFD_POLL_DISCONNECT | AFD_POLL_ABORT | AFD_POLL_LOCAL_CLOSE)) != 0,
-                  (bits & (AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL)) != 0 || status < 0});
+                  (bits & (AFD_POLL_ABORT | AFD_POLL_CONNECT_FAIL)) != 0 || status < 0, os_error});
     }
     return {};
 }

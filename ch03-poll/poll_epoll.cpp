@@ -86,8 +86,8 @@ Selector::Selector(PollError& error) : state_(std::make_unique<State>()) {
 
 Selector::~Selector() {
     for (int descriptor : {state_->wake_event, state_->epoll}) {
-        if (descriptor >= 0) {
-            close(descriptor);
+        if (descriptor >= 0 && close(descriptor) != 0) {
+            report_failed_close(os_error("close"));
         }
     }
 }

@@ -119,8 +119,8 @@ Selector::Selector(PollError& error) : state_(std::make_unique<State>()) {
 }
 
 Selector::~Selector() {
-    if (state_->queue >= 0) {
-        close(state_->queue);
+    if (state_->queue >= 0 && close(state_->queue) != 0) {
+        report_failed_close(os_error("close"));
     }
 }
 
@@ -192,9 +192,14 @@ PollError Selector::select(std::vector<Event>& events, std::size_t capacity,
                    EV_DISABLE, 0, 0, as_udata(id));
             change(state_->queue, &other, 1);  // an error here changes nothing we report
         }
+        // EV_EOF with the socket's error in fflags: kqueue has read it, and the socket no
+        // longer holds it, so it goes to the caller in the event (failure_reason).
         const bool eof = (event.flags & EV_EOF) != 0;
+        const long os_error = (event.flags & EV_ERROR) != 0 ? static_cast<long>(event.data)
+                              : eof                         ? static_cast<long>(event.fflags)
+                                                            : 0;
         events.push_back(Event{Token{id}, event.filter == EVFILT_READ, event.filter == EVFILT_WRITE,
-                               eof, (event.flags & EV_ERROR) != 0 || (eof && event.fflags != 0)});
+                               eof, os_error != 0 || (event.flags & EV_ERROR) != 0, os_error});
     }
     return {};
 }

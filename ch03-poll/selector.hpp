@@ -21,6 +21,10 @@
 
 constexpr std::uint64_t waker_id = 0;  // registrations are numbered from 1
 
+// A destructor cannot return an error: a failed close of the queue or the wake-up descriptor
+// is said on standard error, with the OS's message ("Poll: close: Bad file descriptor").
+void report_failed_close(const PollError& error);
+
 class Selector {
   public:
     explicit Selector(PollError& error);  // the OS's queue, and the Waker's way in

@@ -57,6 +57,9 @@ Socket start_connect(const std::string& host, const std::string& port, std::stri
 // After the socket reported writable (or an error): 0 if the connect succeeded, else the
 // OS's code for why it failed (SO_ERROR).
 long connect_result(const Socket& socket);
+// The same for a socket the caller does not own (Poll's failure_reason): SO_ERROR, which
+// reading clears, or the code of the getsockopt that failed.
+long pending_socket_error(RawSocket socket);
 // For a program with no event queue to say when a connect is done (ch07-coroutine-by-hand
 // polls its sockets): connect_under_way while it goes on, else connect_result's answer (0,
 // or the OS's code for why it failed). The peer's address is known only once the connection

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -33,8 +34,10 @@ Socket::~Socket() {
 
 void Socket::close() {
     if (open_) {
-        ::close(static_cast<int>(socket_));  // fails only for a bad descriptor, which ours is not
         open_ = false;
+        if (::close(static_cast<int>(socket_)) != 0) {  // said, not returned: ~Socket calls it
+            std::fprintf(stderr, "close: %s\n", socket_error_message(errno).c_str());
+        }
     }
 }
 
@@ -89,9 +92,13 @@ Socket start_connect(const std::string& host, const std::string& port, std::stri
 }
 
 long connect_result(const Socket& socket) {
+    return pending_socket_error(socket.get());
+}
+
+long pending_socket_error(RawSocket socket) {
     int result = 0;
     socklen_t size = sizeof result;
-    if (getsockopt(static_cast<int>(socket.get()), SOL_SOCKET, SO_ERROR, &result, &size) != 0) {
+    if (getsockopt(static_cast<int>(socket), SOL_SOCKET, SO_ERROR, &result, &size) != 0) {
         return errno;
     }
     return result;

@@ -46,8 +46,11 @@ Socket::~Socket() {
 
 void Socket::close() {
     if (open_) {
-        closesocket(static_cast<SOCKET>(socket_));
         open_ = false;
+        if (closesocket(static_cast<SOCKET>(socket_)) == SOCKET_ERROR) {  // said: ~Socket calls it
+            std::fprintf(stderr, "closesocket: %s\n",
+                         socket_error_message(WSAGetLastError()).c_str());
+        }
     }
 }
 
@@ -108,9 +111,13 @@ Socket start_connect(const std::string& host, const std::string& port, std::stri
 }
 
 long connect_result(const Socket& socket) {
+    return pending_socket_error(socket.get());
+}
+
+long pending_socket_error(RawSocket socket) {
     int result = 0;
     int size = sizeof result;
-    if (getsockopt(static_cast<SOCKET>(socket.get()), SOL_SOCKET, SO_ERROR,
+    if (getsockopt(static_cast<SOCKET>(socket), SOL_SOCKET, SO_ERROR,
                    reinterpret_cast<char*>(&result), &size) == SOCKET_ERROR) {
         return WSAGetLastError();
     }

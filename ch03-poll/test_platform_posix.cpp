@@ -1,6 +1,8 @@
 // ch03-poll/test_platform_posix.cpp: test_platform.hpp on Linux, macOS and the BSDs.
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <csignal>
@@ -24,6 +26,33 @@ std::string raise_descriptor_limit(std::size_t wanted) {
         return "setrlimit failed";
     }
     return "";
+}
+
+bool start_refused_connect(Socket& connecting, Socket& port_holder) {
+    const int holder = socket(AF_INET, SOCK_STREAM, 0);
+    if (holder < 0) {
+        return false;
+    }
+    port_holder = Socket(static_cast<RawSocket>(holder));
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;  // any free port: tests never use a fixed one
+    socklen_t size = sizeof address;
+    auto* generic = reinterpret_cast<sockaddr*>(&address);
+    if (bind(holder, generic, size) != 0 || getsockname(holder, generic, &size) != 0) {
+        return false;
+    }
+    std::string error;
+    connecting = start_connect("127.0.0.1", std::to_string(ntohs(address.sin_port)), error);
+    return connecting.is_open();
+}
+
+long refused_code() {
+    return ECONNREFUSED;
+}
+long reset_code() {
+    return ECONNRESET;
 }
 
 bool queue_not_allowed(long os_error) {

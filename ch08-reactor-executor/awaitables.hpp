@@ -40,12 +40,14 @@ struct Readiness {
         // second one: the task would wait forever. (The book's http.rs registers first.)
         Reactor::current->set_waker(token, TaskWaker{task, Executor::current, &stream.last_event});
         Registry& registry = Reactor::current->registry();
-        check(first_time ? registry.register_source(stream.socket.get(), token, interest)
-                         : registry.reregister(stream.socket.get(), token, interest),
-              first_time ? "register" : "reregister");
+        if (const PollError error =
+                first_time ? registry.register_source(stream.socket.get(), token, interest)
+                           : registry.reregister(stream.socket.get(), token, interest)) {
+            fail(first_time ? "register" : "reregister", describe(error));
+        }
         // Nothing below touches this awaitable: with more executor threads than our one, the
         // task could already be running again elsewhere, and the awaitable gone.
-        after_arming_for_tests(token);
+        runtime_hooks::after_arming(token);
     }
     void await_resume() const noexcept {}  // the event is in stream.last_event
 };

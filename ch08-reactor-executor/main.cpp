@@ -86,9 +86,10 @@ Task read_to_end(TcpStream& stream, StreamRecord& record) {
             co_await readable(stream);
         } else if (count == 0) {
             if (stream.last_event.error) {  // libkqueue and Wine's AFD tell a reset to Poll
-                fail("recv",
-                     "the connection failed (the event said error, and recv found "
-                     "only the end of the stream)");
+                const long why = failure_reason(stream.last_event, stream.socket.get());
+                fail("recv", why != 0 ? socket_error_message(why)
+                                      : "the connection failed (the event said error, and "
+                                        "recv found only the end of the stream)");
             }
             co_return;  // End of file: the server sent everything and closed.
         } else {

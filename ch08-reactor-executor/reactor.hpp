@@ -7,7 +7,6 @@
 #pragma once
 
 #include <limits>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -16,17 +15,17 @@
 
 #include "executor.hpp"
 #include "poll.hpp"
-#include "sockets.hpp"
+#include "runtime_hooks.hpp"  // empty for the program; the runtime test's own (hooks/)
 
 // Defined by the program (main.cpp): report a failed call with the OS's message, exit 1.
 [[noreturn]] void fail(std::string_view call, const std::string& message);
-// Poll's errors: the OS call that failed under it and the OS's message, or Poll's own.
-inline void check(PollError error, std::string_view what) {
-    if (error) {
-        fail(what, error.code == PollErrc::os_call_failed
-                       ? std::string(error.call) + ": " + socket_error_message(error.os_error)
-                       : describe(error.code));
+// What Poll made (a Poll, a Waker), or the end of the program with Poll's reason (poll.hpp).
+template <typename T>
+T made_or_fail(Made<T> made, std::string_view what) {
+    if (!made) {
+        fail(what, describe(made.error()));
     }
+    return std::move(*made);
 }
 
 // The book's Waker: a task and its executor. wake(), on the reactor's thread, once, leaves the
@@ -41,23 +40,19 @@ struct TaskWaker {
     }
 };
 
-// For the tests only (runtime_test.cpp): on the task's thread just after its socket is armed,
-// before it suspends; on the reactor's thread after each event, with whether it woke a task.
-inline void (*after_arming_for_tests)(Token token) = [](Token) {};
-inline void (*after_event_for_tests)(Token token, bool woke_a_task) = [](Token, bool) {};
-
 class Reactor {
   public:
     static inline Reactor* current = nullptr;  // the book's reactor(): one per program
-    Reactor() : poll(error) {
-        check(error, "Poll");
-        stop_waker = std::make_unique<Waker>(poll.registry(), stop_token, error);
-        check(error, "Waker");
+    Reactor()
+        : poll(made_or_fail(Poll::open(), "Poll")),
+          stop_waker(made_or_fail(Waker::make(poll.registry(), stop_token), "Waker")) {
         current = this;
         thread = std::thread([this] { event_loop(); });
     }
     ~Reactor() {  // every task has ended: wake the thread to stop, and join it
-        check(stop_waker->wake(), "wake");
+        if (const PollError error = stop_waker.wake()) {
+            fail("wake", describe(error));
+        }
         thread.join();
     }
     Registry& registry() {
@@ -71,7 +66,9 @@ class Reactor {
     void deregister(RawSocket socket, Token token) {
         const std::lock_guard lock(mutex);
         wakers.erase(token.value);
-        check(poll.registry().deregister(socket), "deregister");
+        if (const PollError error = poll.registry().deregister(socket)) {
+            fail("deregister", describe(error));
+        }
     }
 
   private:
@@ -83,7 +80,9 @@ class Reactor {
         Events events(max_events_per_wait);
         while (true) {
             // No timeout: the executor keeps the time. A signal is no error (poll.hpp).
-            check(poll.poll(events, std::nullopt), "poll");
+            if (const PollError error = poll.poll(events, std::nullopt)) {
+                fail("poll", describe(error));
+            }
             for (const Event& event : events.list) {
                 if (event.token == stop_token) {
                     return;
@@ -96,14 +95,13 @@ class Reactor {
                 if (!taken.empty()) {
                     taken.mapped().wake(event);  // outside this lock: the executor takes its own
                 }
-                after_event_for_tests(event.token, !taken.empty());
+                runtime_hooks::after_event(event.token, !taken.empty());
             }
         }
     }
 
-    PollError error;  // Poll's and Waker's, when they are made
     Poll poll;
-    std::unique_ptr<Waker> stop_waker;
+    Waker stop_waker;  // made after poll, which it refers to: the order of these two matters
     std::mutex mutex;  // guards wakers: tasks set them, the reactor's thread takes them
     std::unordered_map<std::size_t, TaskWaker> wakers;  // by token
     std::thread thread;

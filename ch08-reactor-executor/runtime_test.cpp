@@ -2,9 +2,9 @@
 //
 // One line per case, "ok" or "FAIL" and why (expected-runtime-test.txt); exit code 1 at the
 // first failure. No case depends on timing: the lost wakeup is made to happen with a hook
-// (reactor.hpp) that fires the event between arming and suspending and waits until the
-// reactor has taken it, every time; the others count and compare. Each case has its own
-// executor (on main) and reactor (on its thread), as main.cpp has.
+// (this test's build defines runtime_hooks, hooks/runtime-test/) that fires the event between
+// arming and suspending and waits until the reactor has taken it, every time; the others count and
+// compare. Each case has its own executor (on main) and reactor (on its thread), as main.cpp has.
 //
 // Usage:    ch08-reactor-executor-test       (no arguments)
 // Platform: every backend ch08-reactor-executor runs on; under TSan and ASan in those builds.
@@ -93,6 +93,11 @@ void reactor_took(Token token, bool woke_a_task) {
         event_taken.notify_all();
     }
 }
+
+// The hooks this test's build gives the runtime (hooks/runtime-test/runtime_hooks.hpp, defined
+// below this namespace): what each case sets, nothing when none does.
+void (*after_arming_for_tests)(Token token) = [](Token) {};
+void (*after_event_for_tests)(Token token, bool woke_a_task) = [](Token, bool) {};
 
 Task wait_for_one_byte(Socket socket, bool& received) {
     TcpStream stream(lost_wakeup_token);
@@ -209,6 +214,13 @@ void case_one_thread_resumes() {
 }
 
 }  // namespace
+
+void runtime_hooks::after_arming(Token token) {
+    after_arming_for_tests(token);
+}
+void runtime_hooks::after_event(Token token, bool woke_a_task) {
+    after_event_for_tests(token, woke_a_task);
+}
 
 int main() {
     this_thread_name = "main";

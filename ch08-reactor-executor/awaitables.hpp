@@ -36,8 +36,8 @@ struct Readiness {
         // The waker first, then the arming: the lost wakeup. The event may come at once,
         // before the task is suspended as the executor sees it (resume() has not returned):
         // the reactor finds the waker, and the task waits in the ready queue until this
-        // resume is over. Armed first, the event could find no waker, and one-shot sends no
-        // second one: the task would wait forever. (The book's http.rs registers first.)
+        // resume is over. Armed first, the event could find no waker, one-shot sends no second
+        // one, and the task would wait forever. (The book's http.rs arms first: mio's stays armed.)
         Reactor::current->set_waker(token, TaskWaker{task, Executor::current, &stream.last_event});
         Registry& registry = Reactor::current->registry();
         if (const PollError error =

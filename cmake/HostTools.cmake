@@ -8,6 +8,30 @@ function(workspace_find_asio)
             DOC "Directory holding standalone Asio's asio.hpp")
 endfunction()
 
+# CLI11 (header only; Debian's libcli11-dev) for the command lines of the tools, the delay
+# server and bench: the INTERFACE target workspace-command-line, with the workspace's
+# convention on top of it (tools/command-line/command_line.hpp). Its headers are linked
+# into a folder of their own, as Asio's are below: the host's whole include folder would
+# put Linux's headers before a cross build's own. Found on the host, also when cross-compiling.
+function(workspace_add_command_line)
+  if(TARGET workspace-command-line)
+    return()
+  endif()
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp NO_CMAKE_FIND_ROOT_PATH
+            DOC "Directory holding CLI11's CLI/CLI.hpp")
+  if(NOT CLI11_INCLUDE_DIR)
+    message(FATAL_ERROR "CLI11 not found; install it (Debian/Ubuntu: apt-get install "
+                        "libcli11-dev; macOS: brew install cli11), or run ./run-tests, which does")
+  endif()
+  set(cli11_only ${CMAKE_BINARY_DIR}/cli11-include)
+  file(MAKE_DIRECTORY ${cli11_only})
+  file(CREATE_LINK ${CLI11_INCLUDE_DIR}/CLI ${cli11_only}/CLI SYMBOLIC)
+  add_library(workspace-command-line INTERFACE)
+  target_include_directories(workspace-command-line SYSTEM INTERFACE ${cli11_only})
+  target_include_directories(workspace-command-line INTERFACE
+                             ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../tools/command-line)
+endfunction()
+
 # The nested native build of the host tools (cmake/host-tools) for a cross build, in
 # <build>/host-tools: all of them, or only the targets named.
 function(workspace_build_host_tools)
@@ -39,6 +63,7 @@ endfunction()
 # checker, built for this machine).
 macro(workspace_add_host_tools)
   workspace_find_asio()
+  workspace_add_command_line()
   set(WORKSPACE_RUNS_PROGRAMS ON)
   set(WORKSPACE_README_CHECKER "")
   if(ASIO_INCLUDE_DIR)

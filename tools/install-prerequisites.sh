@@ -3,7 +3,8 @@
 #
 # Usage: tools/install-prerequisites.sh run|run-windows|test|bench
 #   run   what building and running the examples needs: CMake, make, a C++ compiler,
-#         standalone Asio (for the delay server), liburing and pkg-config (ch03-io-uring),
+#         standalone Asio (for the delay server), CLI11 (the tools' command lines),
+#         liburing and pkg-config (ch03-io-uring),
 #         git (libkqueue, for ch03-kqueue)
 #   run-windows  the same, plus MinGW-w64 and Wine, to run ch03-iocp on Linux
 #   bench the same as run, plus what bench/run needs: Google Benchmark, libuv, gnuplot
@@ -27,7 +28,7 @@ esac
 if [ "$(uname -s)" = "Darwin" ]; then
   command -v brew >/dev/null || { echo "Install Homebrew (https://brew.sh), then run this again." >&2; exit 1; }
   xcode-select -p >/dev/null 2>&1 || { echo "Install Apple's compiler first: xcode-select --install" >&2; exit 1; }
-  formulae=(cmake asio)
+  formulae=(cmake asio cli11)
   [ "$what" = test ] && formulae+=(clang-format)
   missing=()
   for formula in "${formulae[@]}"; do
@@ -42,7 +43,7 @@ fi
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
   echo "This script installs packages on Debian and Ubuntu only. Install by hand: CMake 3.25+," >&2
-  echo "a C++20 compiler, standalone Asio, liburing; for the tests also clang, clang-format," >&2
+  echo "a C++20 compiler, standalone Asio, CLI11, liburing; for the tests also clang, clang-format," >&2
   echo "MinGW-w64 (posix threads), Wine, an aarch64-linux-gnu cross compiler and qemu-user." >&2
   exit 1
 fi
@@ -54,7 +55,7 @@ fi
 architecture=$(dpkg --print-architecture)
 # git and ca-certificates: the build clones libkqueue (ch03-kqueue on Linux) over HTTPS when
 # no archive of it is at hand; a minimal Debian, such as a container's, has neither.
-packages=(cmake make g++ libasio-dev liburing-dev pkg-config git ca-certificates)
+packages=(cmake make g++ libasio-dev libcli11-dev liburing-dev pkg-config git ca-certificates)
 if [ "$what" = run-windows ]; then
   if [ "$architecture" != amd64 ]; then
     echo "The Windows variants are built with MinGW-w64 and run under Wine on x86-64 Linux;" >&2

@@ -17,11 +17,12 @@
 // call, io_uring_enter(2), both hands over the new submissions and waits (io_uring(7)).
 // liburing, the kernel project's own library, sets the rings up and reads and writes them.
 //
-// The queue first, in reading order: create it, register interest (start the first
-// receive), the wait loop, collecting a stream, then main, which connects and sends and runs
-// the rest. What only supports the story comes last (connecting and sending, reporting
-// errors); what is the same on every OS (arguments, answer check, summary, timeline) is in
-// support/arguments_and_report.hpp. A first reading may skip both.
+// The queue first, in reading order: create it, register interest (start the first receive), the
+// wait loop, collecting a stream, then main, which connects and sends and runs the rest, and last,
+// reporting errors in this OS's words. What only supports the story is in support/, which a first
+// reading may skip: connecting and sending in connect_and_send_posix.hpp, and what is the same on
+// every OS (arguments, the request and its answer check, summary, timeline) in
+// arguments_and_report.hpp.
 //
 // Usage:    ch03-io-uring [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)
@@ -33,8 +34,6 @@
 // compares the run time with the longest delay. With --timeline, one bar per stream
 // from when its request was sent to when its answer arrived: the bars overlap.
 #include <liburing.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,6 +43,7 @@
 #include <vector>
 
 #include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
+#include "connect_and_send_posix.hpp"  // connect_to, send_all
 
 const char program_name[] = "ch03-io-uring";  // starts every message
 const char program_purpose[] = "answered through io_uring";
@@ -265,11 +265,6 @@ bool read_stream(const Ring& queue, Stream& stream, std::size_t token, int resul
 // The program
 // ----------------------------------------------------------------------------------------
 
-// Defined below main, since they only support the story.
-FileDescriptor connect_to(const Arguments& arguments);
-std::string build_request(std::string_view path);
-void send_all(int socket, std::string_view bytes);
-
 int main(int argc, char** argv) {
     const Arguments arguments = parse_arguments(argc, argv);
     const Clock::time_point start = Clock::now();
@@ -283,7 +278,7 @@ int main(int argc, char** argv) {
                 arguments.address.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        Stream stream{StreamRecord{}, connect_to(arguments)};
+        Stream stream{StreamRecord{}, FileDescriptor(connect_to(arguments))};
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
@@ -304,73 +299,6 @@ int main(int argc, char** argv) {
         print_timeline(streams, start);
     }
     return result;
-}
-
-// ----------------------------------------------------------------------------------------
-// Connecting and sending
-// ----------------------------------------------------------------------------------------
-
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to
-// (localhost may be ::1 first and 127.0.0.1 second).
-FileDescriptor connect_to(const Arguments& arguments) {
-    addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const int resolved =
-        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
-                     gai_strerror(resolved));
-        std::exit(1);
-    }
-    int last_error = 0;
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        FileDescriptor socket(::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC,
-                                       address->ai_protocol));
-        if (socket.get() < 0) {
-            fail("socket", errno);
-        }
-        if (connect(socket.get(), address->ai_addr, address->ai_addrlen) == 0) {
-            freeaddrinfo(addresses);
-            return socket;
-        }
-        last_error = errno;
-    }
-    freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.address.c_str(), std::strerror(last_error), program_name);
-    std::exit(1);
-}
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// A blocking send: it returns when every byte is handed to the kernel.
-// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
-// raising SIGPIPE, which would end the program without a word.
-void send_all(int socket, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) {
-            continue;
-        }
-        if (sent < 0) {
-            fail("send", errno);
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(sent));
-    }
 }
 
 // ----------------------------------------------------------------------------------------

@@ -13,11 +13,12 @@
 // Compare ch03-epoll (Linux) and ch03-kqueue (macOS and BSD), which are readiness-based: the
 // kernel says "this socket can be read now", and we do the reading.
 //
-// The queue first, in reading order: create it, register interest (start the first
-// receive), the wait loop, collecting a stream, then main, which connects and sends and runs
-// the rest. What only supports the story comes last (connecting and sending, reporting
-// errors); what is the same on every OS (arguments, answer check, summary, timeline) is in
-// support/arguments_and_report.hpp. A first reading may skip both.
+// The queue first, in reading order: create it, register interest (start the first receive), the
+// wait loop, collecting a stream, then main, which connects and sends and runs the rest, and last,
+// reporting errors in this OS's words. What only supports the story is in support/, which a first
+// reading may skip: connecting and sending in connect_and_send_winsock.hpp, and what is the same on
+// every OS (arguments, the request and its answer check, summary, timeline) in
+// arguments_and_report.hpp.
 //
 // Usage:    ch03-iocp [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)
@@ -29,7 +30,6 @@
 // compares the run time with the longest delay. With --timeline, one bar per stream
 // from when its request was sent to when its answer arrived: the bars overlap.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
-#include <ws2tcpip.h>
 
 #include <fcntl.h>  // _O_BINARY
 #include <io.h>     // _setmode
@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
+#include "connect_and_send_winsock.hpp"  // connect_to, send_all
 
 const char program_name[] = "ch03-iocp";  // starts every message
 const char program_purpose[] = "answered through IOCP";
@@ -262,11 +263,6 @@ bool read_stream(Stream& stream) {
 // The program
 // ----------------------------------------------------------------------------------------
 
-// Defined below main, since they only support the story.
-Socket connect_to(const Arguments& arguments);
-std::string build_request(std::string_view path);
-void send_all(SOCKET socket, std::string_view bytes);
-
 int main(int argc, char** argv) {
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
     // text mode would turn into "\r\r\n".
@@ -287,7 +283,9 @@ int main(int argc, char** argv) {
                 arguments.address.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        Stream stream{StreamRecord{}, connect_to(arguments)};
+        // WSA_FLAG_OVERLAPPED: the socket can take overlapped (asynchronous) operations, the
+        // only kind a completion port reports. Connecting and sending stay blocking calls.
+        Stream stream{StreamRecord{}, Socket(connect_to(arguments, WSA_FLAG_OVERLAPPED))};
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
@@ -305,75 +303,6 @@ int main(int argc, char** argv) {
         print_timeline(streams, start);
     }
     return result;
-}
-
-// ----------------------------------------------------------------------------------------
-// Connecting and sending
-// ----------------------------------------------------------------------------------------
-
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to
-// (localhost may be ::1 first and 127.0.0.1 second).
-Socket connect_to(const Arguments& arguments) {
-    addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const int resolved =
-        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
-                     error_message(resolved).c_str());
-        std::exit(1);
-    }
-    int last_error = 0;
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        // WSA_FLAG_OVERLAPPED: the socket can take overlapped (asynchronous) operations, the
-        // only kind a completion port reports. Connecting and sending stay blocking calls.
-        Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
-                                 nullptr,  // no protocol info: the three values above say it
-                                 0,        // no socket group
-                                 WSA_FLAG_OVERLAPPED  // overlapped receives, for the port
-                                     | WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
-        if (socket.get() == INVALID_SOCKET) {
-            fail("WSASocketW", WSAGetLastError());
-        }
-        if (connect(socket.get(), address->ai_addr, static_cast<int>(address->ai_addrlen)) == 0) {
-            freeaddrinfo(addresses);
-            return socket;
-        }
-        last_error = WSAGetLastError();
-    }
-    freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
-                 program_name, arguments.address.c_str(), error_message(last_error).c_str());
-    std::exit(1);
-}
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// A blocking send: it returns when every byte is handed to the kernel.
-// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
-// has no SIGPIPE and no EINTR to guard against.
-void send_all(SOCKET socket, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
-        if (sent == SOCKET_ERROR) {
-            fail("send", WSAGetLastError());
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(sent));
-    }
 }
 
 // ----------------------------------------------------------------------------------------

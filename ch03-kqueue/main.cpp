@@ -10,11 +10,11 @@
 // and we do the reading. Compare ch03-epoll (the same model on Linux) and ch03-iocp
 // (Windows, completion-based: the kernel does the reading and says "done").
 //
-// The queue first, in reading order: create it, register interest, the wait loop, reading
-// a stream, then main, which connects and sends and runs the rest. What only supports the
-// story comes last (connecting and sending, reporting errors); what is the same on every OS
-// (arguments, answer check, summary, timeline) is in support/arguments_and_report.hpp. A
-// first reading may skip both.
+// The queue first, in reading order: create it, register interest, the wait loop, reading a stream,
+// then main, which connects and sends and runs the rest, and last, reporting errors in this OS's
+// words. What only supports the story is in support/, which a first reading may skip: connecting
+// and sending in connect_and_send_posix.hpp, and what is the same on every OS (arguments, the
+// request and its answer check, summary, timeline) in arguments_and_report.hpp.
 //
 // Usage:    ch03-kqueue [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)
@@ -28,9 +28,7 @@
 #include <sys/types.h>  // first: kqueue(2) lists it before <sys/event.h>
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <sys/event.h>  // kqueue, kevent, struct kevent, EV_SET (libkqueue's on Linux)
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,6 +39,7 @@
 #include <vector>
 
 #include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
+#include "connect_and_send_posix.hpp"  // connect_to, send_all
 
 const char program_name[] = "ch03-kqueue";  // starts every message
 const char program_purpose[] = "answered through kqueue";
@@ -242,11 +241,6 @@ bool read_stream(Stream& stream) {
 // The program
 // ----------------------------------------------------------------------------------------
 
-// Defined below main, since they only support the story.
-FileDescriptor connect_to(const Arguments& arguments);
-std::string build_request(std::string_view path);
-void send_all(int socket, std::string_view bytes);
-
 int main(int argc, char** argv) {
     const Arguments arguments = parse_arguments(argc, argv);
     const Clock::time_point start = Clock::now();
@@ -260,7 +254,7 @@ int main(int argc, char** argv) {
                 arguments.address.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        Stream stream{StreamRecord{}, connect_to(arguments)};
+        Stream stream{StreamRecord{}, FileDescriptor(connect_to(arguments))};
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
@@ -286,94 +280,8 @@ int main(int argc, char** argv) {
 }
 
 // ----------------------------------------------------------------------------------------
-// Connecting and sending
-// ----------------------------------------------------------------------------------------
-
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to
-// (localhost may be ::1 first and 127.0.0.1 second).
-FileDescriptor connect_to(const Arguments& arguments) {
-    addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const int resolved =
-        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
-                     gai_strerror(resolved));
-        std::exit(1);
-    }
-    int last_error = 0;
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        FileDescriptor socket(
-            ::socket(address->ai_family, address->ai_socktype, address->ai_protocol));
-        if (socket.get() < 0) {
-            fail("socket", errno);
-        }
-        // macOS has no SOCK_CLOEXEC (ch03-epoll passes it to socket()): fcntl sets the flag
-        // one call later; this program starts no thread that could fork and exec in between.
-        if (fcntl(socket.get(), F_SETFD, FD_CLOEXEC) != 0) {
-            fail("fcntl", errno);
-        }
-#ifdef SO_NOSIGPIPE
-        const int on = 1;  // macOS, BSD: no SIGPIPE from sends on this socket (see the top)
-        if (setsockopt(socket.get(), SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) != 0) {
-            fail("setsockopt", errno);
-        }
-#endif
-        if (connect(socket.get(), address->ai_addr, address->ai_addrlen) == 0) {
-            freeaddrinfo(addresses);
-            return socket;
-        }
-        last_error = errno;
-    }
-    freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.address.c_str(), std::strerror(last_error), program_name);
-    std::exit(1);
-}
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// A blocking send: it returns when every byte is handed to the kernel.
-// MSG_NOSIGNAL: a connection the server has closed makes it fail with EPIPE instead of
-// raising SIGPIPE, which would end the program without a word.
-void send_all(int socket, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t sent = send(socket, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) {
-            continue;
-        }
-        if (sent < 0) {
-            fail("send", errno);
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(sent));
-    }
-}
-
-// ----------------------------------------------------------------------------------------
 // Reporting errors
 // ----------------------------------------------------------------------------------------
-
-// A send to a connection the peer has closed raises SIGPIPE, which ends the program without a
-// word; we want send's EPIPE error instead. Linux and the BSDs take MSG_NOSIGNAL per send (as
-// ch03-epoll does). Older macOS SDKs lack that flag, but macOS (and FreeBSD, NetBSD) have the
-// socket option SO_NOSIGPIPE, which connect_to sets where it exists. Our only two #ifs.
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0  // older macOS SDKs: SO_NOSIGPIPE (connect_to) does the job
-#endif
 
 void print_error(std::string_view call, int error) {
     std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),

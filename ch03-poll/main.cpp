@@ -44,7 +44,6 @@ void wait_loop(Poll& poll, std::vector<Stream>& streams, const Arguments& argume
                Clock::time_point deadline);
 bool read_stream(Stream& stream);
 Socket connect_to(const Arguments& arguments);
-std::string build_request(std::string_view path);
 bool send_all(Stream& stream, const Arguments& arguments);
 [[noreturn]] void fail(std::string_view call, const std::string& message);
 
@@ -208,16 +207,6 @@ Socket connect_to(const Arguments& arguments) {
         fail_to_connect(arguments, error);
     }
     return socket;
-}
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
 }
 
 // Sends what the socket takes now; true when all of it is sent (the time is noted for the

@@ -12,11 +12,11 @@
 // completion-based: the kernel does the reading and says "done").
 // wepoll, mio and libuv wait on Windows sockets this way; afd.h declares what Windows does not.
 //
-// The queue first, in reading order: create it, register interest, the wait loop, reading
-// a stream, then main, which connects and sends and runs the rest. What only supports the
-// story comes last (connecting and sending, reporting errors); what is the same on every OS
-// (arguments, answer check, summary, timeline) is in support/arguments_and_report.hpp. A
-// first reading may skip both.
+// The queue first, in reading order: create it, register interest, the wait loop, reading a stream,
+// then main, which connects and sends and runs the rest, and last, reporting errors in this OS's
+// words. What only supports the story is in support/, which a first reading may skip: connecting
+// and sending in connect_and_send_winsock.hpp, and what is the same on every OS (arguments, the
+// request and its answer check, summary, timeline) in arguments_and_report.hpp.
 //
 // Usage:    ch03-wepoll [--address HOST:PORT] [--requests N] [--step MS] [--timeout MS]
 //           [--timeline]                    (--help lists the defaults)
@@ -27,7 +27,6 @@
 // compares the run time with the longest delay. With --timeline, one bar per stream
 // from when its request was sent to when its answer arrived: the bars overlap.
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
-#include <ws2tcpip.h>
 
 #include <fcntl.h>    // _O_BINARY
 #include <io.h>       // _setmode
@@ -42,6 +41,7 @@
 
 #include "afd.h"  // opening the AFD driver and its poll request, which Windows does not declare
 #include "arguments_and_report.hpp"  // also <chrono>, <cstdio>, <cstdlib>, <string>, <string_view>
+#include "connect_and_send_winsock.hpp"  // connect_to, send_all
 
 const char program_name[] = "ch03-wepoll";  // starts every message
 const char program_purpose[] = "answered through AFD polls, wepoll's way";
@@ -302,11 +302,6 @@ bool read_stream(const Queue& queue, Stream& stream, std::size_t token) {
 // The program
 // ----------------------------------------------------------------------------------------
 
-// Defined below main, since they only support the story.
-Socket connect_to(const Arguments& arguments);
-std::string build_request(std::string_view path);
-void send_all(SOCKET socket, std::string_view bytes);
-
 int main(int argc, char** argv) {
     // Standard output in binary mode: the answers carry HTTP's own "\r\n" line ends, which
     // text mode would turn into "\r\r\n".
@@ -327,7 +322,8 @@ int main(int argc, char** argv) {
                 arguments.address.c_str());
     for (int index = 0; index < arguments.requests; ++index) {
         const int delay_ms = (arguments.requests - index) * arguments.step_ms;
-        Stream stream{StreamRecord{}, connect_to(arguments)};
+        // No WSA_FLAG_OVERLAPPED: the polls go through the AFD handle, not the socket.
+        Stream stream{StreamRecord{}, Socket(connect_to(arguments, 0))};
         stream.request_path = '/' + std::to_string(delay_ms) + "/request-" + std::to_string(index);
         send_all(stream.socket.get(), build_request(stream.request_path));
         stream.sent_at = Clock::now();
@@ -350,73 +346,6 @@ int main(int argc, char** argv) {
         print_timeline(streams, start);
     }
     return result;
-}
-
-// ----------------------------------------------------------------------------------------
-// Connecting and sending
-// ----------------------------------------------------------------------------------------
-
-// Connects a blocking TCP socket to host:port, trying each address the name resolves to
-// (localhost may be ::1 first and 127.0.0.1 second).
-Socket connect_to(const Arguments& arguments) {
-    addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const int resolved =
-        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
-                     error_message(resolved).c_str());
-        std::exit(1);
-    }
-    int last_error = 0;
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        // No WSA_FLAG_OVERLAPPED: the polls go through the AFD handle, not the socket.
-        Socket socket(WSASocketW(address->ai_family, address->ai_socktype, address->ai_protocol,
-                                 nullptr,  // no protocol info: the three values above say it
-                                 0,        // no socket group
-                                 WSA_FLAG_NO_HANDLE_INHERIT));  // like SOCK_CLOEXEC
-        if (socket.get() == INVALID_SOCKET) {
-            fail("WSASocketW", WSAGetLastError());
-        }
-        if (connect(socket.get(), address->ai_addr, static_cast<int>(address->ai_addrlen)) == 0) {
-            freeaddrinfo(addresses);
-            return socket;
-        }
-        last_error = WSAGetLastError();
-    }
-    freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
-                 program_name, arguments.address.c_str(), error_message(last_error).c_str());
-    std::exit(1);
-}
-
-// Not the whole URL, only what follows the host: GET /5000/request-0 asks the delay
-// server to answer "request-0" after 5000 ms.
-std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
-
-// A blocking send: it returns when every byte is handed to the kernel.
-// Without an OVERLAPPED, send is an ordinary call even on an overlapped socket, and Windows
-// has no SIGPIPE and no EINTR to guard against.
-void send_all(SOCKET socket, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const int sent = send(socket, bytes.data(), static_cast<int>(bytes.size()), 0);
-        if (sent == SOCKET_ERROR) {
-            fail("send", WSAGetLastError());
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(sent));
-    }
 }
 
 // ----------------------------------------------------------------------------------------

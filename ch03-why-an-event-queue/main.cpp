@@ -124,8 +124,7 @@ FileDescriptor connect_and_send(const Arguments& arguments, int index) {
             fail("setsockopt");
         }
         // GET /500/request-0 asks the delay server to answer "request-0" after 500 ms.
-        const std::string request = "GET " + request_path(arguments, index) +
-                                    " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        const std::string request = build_request(request_path(arguments, index));
         std::string_view unsent = request;
         while (!unsent.empty()) {
             const ssize_t sent = send(socket.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL);

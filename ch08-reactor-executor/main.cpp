@@ -115,8 +115,7 @@ std::string describe_event(const Event& event) {
 Task request(StreamRecord& record, std::size_t token, const Arguments& arguments) {
     TcpStream stream(Token{token});
     co_await connect(stream, arguments);
-    co_await write_all(stream, "GET " + record.request_path +
-                                   " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    co_await write_all(stream, build_request(record.request_path));  // arguments_and_report.hpp
     record.sent_at = Clock::now();
     co_await read_to_end(stream, record);
     record.finished = true;

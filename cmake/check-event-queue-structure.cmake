@@ -3,16 +3,15 @@
 # The event-queue examples are written to be read side by side: the same sections in the
 # same order, and the same functions for the same steps, so that a diff between any two
 # shows the OS difference. This check keeps them that way. The five event-queue examples are
-# named below; ch03-epoll is the reference. (What they share that is not the queue,
-# support/arguments_and_report.hpp, exists once, so nothing needs comparing there; ch03-poll
-# is the abstraction over them, with the API's own names, and is not one of them.) The check
+# named below; ch03-epoll is the reference. (What they share that is not the queue is in
+# support/, once, so nothing needs comparing there; ch03-poll is the abstraction over them,
+# with the API's own names, and is not one of them.) The check
 # fails
 #   - if it compares fewer than the five (a folder renamed or gone);
 #   - if the main.cpp files differ in their section banners, a title between two lines of
 #     dashes:                                                  // ----...
 #                                                              // The wait loop
 #                                                              // ----...
-#     or in the section in which each of the shared functions below is defined;
 #   - if a function or class has the same code in two main.cpp files but not the same
 #     comments (the block just above it and the comments inside it), word for word: where the
 #     code is the same, a diff between the two should show nothing there. "The same code" is
@@ -37,56 +36,30 @@ list(LENGTH compared compared_count)
 if(compared_count LESS 5)
   message(FATAL_ERROR "Only ${compared_count} event-queue examples to compare, not five.")
 endif()
-set(shared_functions print_error fail create_queue connect_to build_request send_all
-    register_interest describe_event wait_loop read_stream main)
-
 foreach(example IN LISTS examples)
   file(STRINGS ${SOURCE_DIR}/${example}/main.cpp lines)
   set(sections "")
-  set(functions "")
-  set(section "(before the first section)")
   set(previous "")
   set(before_previous "")
   foreach(line IN LISTS lines)
     # A banner's title is the line between two dash lines: seen when the second arrives.
     if(line MATCHES "^// -------------+$" AND before_previous MATCHES "^// -------------+$"
        AND previous MATCHES "^// (.+)$")
-      set(section "${CMAKE_MATCH_1}")
-      list(APPEND sections "${section}")
-    elseif(line MATCHES "^(\\[\\[noreturn\\]\\] )?[A-Za-z_:<>]+[&*]? ([a-z_]+)\\(")
-      set(name "${CMAKE_MATCH_2}")
-      # A definition, not a declaration ("bool read_stream(Stream& stream);").
-      if(name IN_LIST shared_functions AND NOT line MATCHES "\\);")
-        list(APPEND functions "${name} in '${section}'")
-      endif()
+      list(APPEND sections "${CMAKE_MATCH_1}")
     endif()
     set(before_previous "${previous}")
     set(previous "${line}")
   endforeach()
   set(sections_${example} "${sections}")
-  set(functions_${example} "${functions}")
-  list(LENGTH sections section_count)
-  list(LENGTH functions function_count)
-  message("${example}/main.cpp: ${section_count} sections, ${function_count} shared functions")
 endforeach()
-
-list(LENGTH shared_functions expected_count)
-list(LENGTH functions_${reference} reference_count)
-if(NOT reference_count EQUAL expected_count)
-  message(SEND_ERROR "${reference}/main.cpp defines ${reference_count} of the ${expected_count} "
-                     "shared functions: ${functions_${reference}}")
-  set(failed TRUE)
-endif()
 foreach(example IN LISTS examples)
-  foreach(what IN ITEMS sections functions)
-    if(NOT "${${what}_${example}}" STREQUAL "${${what}_${reference}}")
-      string(REPLACE ";" "\n    " mine "${${what}_${example}}")
-      string(REPLACE ";" "\n    " theirs "${${what}_${reference}}")
-      message(SEND_ERROR "${example}/main.cpp and ${reference}/main.cpp differ in their ${what}:\n"
-                         "  ${example}:\n    ${mine}\n  ${reference}:\n    ${theirs}")
-      set(failed TRUE)
-    endif()
-  endforeach()
+  if(NOT "${sections_${example}}" STREQUAL "${sections_${reference}}")
+    string(REPLACE ";" "\n    " mine "${sections_${example}}")
+    string(REPLACE ";" "\n    " theirs "${sections_${reference}}")
+    message(SEND_ERROR "${example}/main.cpp and ${reference}/main.cpp differ in their sections:\n"
+                       "  ${example}:\n    ${mine}\n  ${reference}:\n    ${theirs}")
+    set(failed TRUE)
+  endif()
 endforeach()
 # Same code, same comments. Each definition that starts at the left margin (a function or a
 # class) is read with the comment block just above it. CMake lists split at ';' and treat
@@ -227,10 +200,10 @@ endif()
 if(failed)
   message(FATAL_ERROR "The event-queue examples have drifted apart (see above).")
 endif()
-string(REPLACE ";" "\n  " listing "${functions_${reference}}")
+string(REPLACE ";" "\n  " listing "${sections_${reference}}")
 list(JOIN examples ", " names)
-message("${names} (${compared_count} examples): the same sections and functions in "
-        "main.cpp, in the same order:\n  ${listing}\n"
+message("${names} (${compared_count} examples): the same sections in main.cpp, in the same "
+        "order:\n  ${listing}\n"
         "${shared_code_pairs} pairs of main.cpp files share a function or class with the same code, "
         "and its comments are the same too (a reworded comment is noticed: tried on ${name}, "
         "${a} against ${b}).")

@@ -30,7 +30,6 @@
 // longest; the busy loop's CPU time is close to its wall time and its OS calls run into
 // the hundreds of thousands, while the other ways use almost no CPU.
 #include <fcntl.h>
-#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -44,6 +43,7 @@
 #include <utility>
 
 #include "arguments_and_table.hpp"  // also support/arguments_and_report.hpp, <chrono>, <cstdio>, <cstdlib>, <string>, <vector>
+#include "connect_and_send_posix.hpp"  // connect_to, send_all
 
 // ----------------------------------------------------------------------------------------
 // Reporting errors
@@ -54,10 +54,11 @@ const char program_purpose[] =  // for --help, after "Five slow requests to the 
     "waited for four ways: blocking one\nafter another, blocking on a thread each, a busy "
     "loop, and epoll; then a\ntable of the time and CPU time each way took";
 
-// Every OS call is checked on the next line; a failure prints the OS's own message.
-[[noreturn]] void fail(std::string_view call) {
+// Every OS call is checked on the next line; a failure prints the OS's own message. The
+// caller passes the error code, so each call site shows where its error comes from.
+[[noreturn]] void fail(std::string_view call, int error) {
     std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 std::strerror(errno));
+                 std::strerror(error));
     std::exit(1);
 }
 
@@ -91,61 +92,19 @@ class FileDescriptor {
     int fd_;
 };
 
-// Connects a blocking TCP socket to the delay server, trying each address the name
-// resolves to (localhost may be ::1 first and 127.0.0.1 second), and sends request i.
+// Connects a blocking TCP socket to the delay server and sends request i: GET
+// /500/request-0 asks it to answer "request-0" after 500 ms (connect_to and send_all are
+// support/connect_and_send_posix.hpp's, the same as the event-queue examples').
 FileDescriptor connect_and_send(const Arguments& arguments, int index) {
-    addrinfo hints = {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const int resolved =
-        getaddrinfo(arguments.host.c_str(), arguments.port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        std::fprintf(stderr, "%s: cannot resolve %s: %s\n", program_name, arguments.host.c_str(),
-                     gai_strerror(resolved));
-        std::exit(1);
+    FileDescriptor socket(connect_to(arguments));
+    // A blocking read on this socket gives up after --timeout ms with nothing arriving (it
+    // fails with EAGAIN), so no way can hang for ever.
+    const timeval timeout = {arguments.timeout_ms / 1000, arguments.timeout_ms % 1000 * 1000};
+    if (setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
+        fail("setsockopt", errno);
     }
-    int last_error = 0;
-    for (const addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        FileDescriptor socket(::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC,
-                                       address->ai_protocol));
-        if (socket.get() < 0) {
-            fail("socket");
-        }
-        if (connect(socket.get(), address->ai_addr, address->ai_addrlen) != 0) {
-            last_error = errno;
-            continue;
-        }
-        freeaddrinfo(addresses);
-        // A blocking read on this socket gives up after --timeout ms with nothing arriving
-        // (it fails with EAGAIN), so no way can hang for ever.
-        const timeval timeout = {arguments.timeout_ms / 1000, arguments.timeout_ms % 1000 * 1000};
-        if (setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
-            fail("setsockopt");
-        }
-        // GET /500/request-0 asks the delay server to answer "request-0" after 500 ms.
-        const std::string request = build_request(request_path(arguments, index));
-        std::string_view unsent = request;
-        while (!unsent.empty()) {
-            const ssize_t sent = send(socket.get(), unsent.data(), unsent.size(), MSG_NOSIGNAL);
-            if (sent < 0 && errno == EINTR) {
-                continue;
-            }
-            if (sent < 0) {
-                fail("send");
-            }
-            unsent.remove_prefix(static_cast<std::size_t>(sent));
-        }
-        return socket;
-    }
-    freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.address.c_str(), std::strerror(last_error), program_name);
-    std::exit(1);
+    send_all(socket.get(), build_request(request_path(arguments, index)));
+    return socket;
 }
 
 // From here on a read with nothing to read fails with EAGAIN ("not yet") instead of
@@ -153,7 +112,7 @@ FileDescriptor connect_and_send(const Arguments& arguments, int index) {
 void make_non_blocking(const FileDescriptor& socket) {
     const int flags = fcntl(socket.get(), F_GETFL);
     if (flags < 0 || fcntl(socket.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-        fail("fcntl");
+        fail("fcntl", errno);
     }
 }
 
@@ -183,7 +142,7 @@ std::string read_until_end(const Arguments& arguments, const FileDescriptor& soc
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             timed_out(arguments);     // SO_RCVTIMEO: nothing arrived for --timeout ms.
         } else if (errno != EINTR) {  // EINTR: a signal interrupted the read: try again.
-            fail("read");
+            fail("read", errno);
         }
     }
 }
@@ -274,7 +233,7 @@ Answers busy_loop(const Arguments& arguments) {
                 ++finished_count;
                 last_news = Clock::now();
             } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                fail("read");  // EAGAIN: not yet, ask the next one. EINTR: ask again.
+                fail("read", errno);  // EAGAIN: not yet, ask the next one. EINTR: ask again.
             }
         }
         if (Clock::now() - last_news > std::chrono::milliseconds(arguments.timeout_ms)) {
@@ -300,7 +259,7 @@ Answers event_queue(const Arguments& arguments) {
     answers.received.resize(arguments.requests);
     const FileDescriptor queue(epoll_create1(EPOLL_CLOEXEC));
     if (queue.get() < 0) {
-        fail("epoll_create1");
+        fail("epoll_create1", errno);
     }
     std::vector<FileDescriptor> sockets;
     for (int index = 0; index < arguments.requests; ++index) {
@@ -311,7 +270,7 @@ Answers event_queue(const Arguments& arguments) {
         interest.events = EPOLLIN;  // level-triggered: reported while there is data to read
         interest.data.u64 = static_cast<std::uint64_t>(index);  // the token: which request
         if (epoll_ctl(queue.get(), EPOLL_CTL_ADD, sockets.back().get(), &interest) != 0) {
-            fail("epoll_ctl");
+            fail("epoll_ctl", errno);
         }
     }
     int finished_count = 0;
@@ -326,7 +285,7 @@ Answers event_queue(const Arguments& arguments) {
             continue;  // A signal arrived while we slept: not an error, wait again.
         }
         if (ready < 0) {
-            fail("epoll_wait");
+            fail("epoll_wait", errno);
         }
         if (ready == 0) {
             timed_out(arguments);
@@ -341,11 +300,11 @@ Answers event_queue(const Arguments& arguments) {
                 // End of file. A socket at end of file stays readable: level-triggered
                 // epoll would report it again at every wait, so it leaves the queue.
                 if (epoll_ctl(queue.get(), EPOLL_CTL_DEL, sockets[index].get(), nullptr) != 0) {
-                    fail("epoll_ctl");
+                    fail("epoll_ctl", errno);
                 }
                 ++finished_count;
             } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                fail("read");  // EAGAIN: a spurious report; the next wait tells again.
+                fail("read", errno);  // EAGAIN: a spurious report; the next wait tells again.
             }
         }
     }
@@ -361,7 +320,7 @@ Answers event_queue(const Arguments& arguments) {
 std::chrono::microseconds cpu_time_used() {
     rusage usage = {};
     if (getrusage(RUSAGE_SELF, &usage) != 0) {
-        fail("getrusage");
+        fail("getrusage", errno);
     }
     using std::chrono::microseconds, std::chrono::seconds;
     return seconds(usage.ru_utime.tv_sec) + microseconds(usage.ru_utime.tv_usec) +

@@ -5,7 +5,8 @@
 # the top of the repository as SOURCE_DIR. The sources are the same in every build, so
 # only the native build runs it:
 #   cmake/check-event-queue-structure.cmake  the five event-queue examples keep the same
-#                                            sections and functions in the same order
+#                                            sections in the same order, and the same
+#                                            comments on the same code
 #   cmake/check-docs.cmake                   the links and commands in the README files and
 #                                            docs/ point to things that exist
 function(workspace_add_source_check name script)

@@ -1,7 +1,7 @@
 # cmake -DSOURCE_DIR=<top of the repository> -P check-event-queue-structure.cmake
 #
 # The event-queue examples are written to be read side by side: the same sections in the
-# same order, and the same functions for the same steps, so that a diff between any two
+# same order, the same names for the same steps (kept by review), so that a diff between any two
 # shows the OS difference. This check keeps them that way. The five event-queue examples are
 # named below; ch03-epoll is the reference. (What they share that is not the queue is in
 # support/, once, so nothing needs comparing there; ch03-poll is the abstraction over them,

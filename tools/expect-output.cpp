@@ -39,14 +39,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iostream>
-#include <optional>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "command-line/command_line.hpp"
 #include "run-captured.h"
 
 namespace {
@@ -56,32 +55,10 @@ namespace {
     std::exit(2);
 }
 
-constexpr const char* usage_text =
-    "Usage: expect-output --expected FILE [--readme README.md --block NAME]\n"
-    "                     [--exit CODE | --signal SIGNAME] [--stderr REGEX]...\n"
-    "                     [--stderr-absent REGEX]...\n"
-    "                     [--timeout SECONDS] -- COMMAND [ARG...]\n"
-    "       expect-output --expected FILE --readme README.md --block NAME\n"
-    "\n"
-    "Runs COMMAND and checks what it printed and how it ended; exit status 0 when every\n"
-    "check passed, 1 when one failed, 2 for bad usage. Without a COMMAND, checks only\n"
-    "that the README's block agrees with FILE.\n"
-    "  --expected FILE        standard output, line by line ({{regex}} for varying parts;\n"
-    "                         a line ending in {{+}}: one or more such lines, {{*}}:\n"
-    "                         none or more)\n"
-    "  --readme README.md --block NAME\n"
-    "                         the README's block after <!-- output: NAME --> as well\n"
-    "  --exit CODE            the exit code it must end with (default 0)\n"
-    "  --signal SIGNAME       or the signal it must die of (SIGSEGV, SIGBUS, SIGABRT,\n"
-    "                         SIGKILL, SIGTERM, SIGPIPE)\n"
-    "  --stderr REGEX         standard error must contain a match (repeatable)\n"
-    "  --stderr-absent REGEX  standard error must contain no match (repeatable)\n"
-    "  --timeout SECONDS      kill it after this long (default 60)\n"
-    "  -h, --help             print this text and exit\n";
-
-// One line saying what was wrong, then the usage, on standard error; exit 2.
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "expect-output: %s\n%s", message.c_str(), usage_text);
+// A bad expected-output file or README block is the caller's mistake, as a bad option is:
+// what was wrong on standard error, exit 2.
+[[noreturn]] void bad_input(const std::string& message) {
+    std::fprintf(stderr, "expect-output: %s\n", message.c_str());
     std::exit(2);
 }
 
@@ -90,89 +67,61 @@ struct Options {
     std::string readme_file;
     std::string readme_block;
     int expected_exit = 0;
-    std::optional<int> expected_signal;
+    std::string expected_signal;  // a name from `signals`, or empty
     std::vector<std::string> stderr_patterns;
     std::vector<std::string> stderr_absent_patterns;
     int timeout_seconds = 60;
     std::vector<std::string> command;
 };
 
-int parse_number(const std::string& text, const char* what) {
-    char* end = nullptr;
-    errno = 0;
-    const long value = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || errno != 0 || value < -1000000 || value > 1000000) {
-        usage_error(std::string("not a number for ") + what + ": '" + text + "'");
-    }
-    return static_cast<int>(value);
-}
-
-int parse_signal(const std::string& name) {
-    struct Known {
-        const char* name;
-        int number;
-    };
-    static constexpr Known known[] = {{"SIGSEGV", SIGSEGV}, {"SIGBUS", SIGBUS},
-                                      {"SIGABRT", SIGABRT}, {"SIGKILL", SIGKILL},
-                                      {"SIGTERM", SIGTERM}, {"SIGPIPE", SIGPIPE}};
-    for (const Known& signal : known) {
-        if (name == signal.name) {
-            return signal.number;
-        }
-    }
-    usage_error("--signal needs one of SIGSEGV, SIGBUS, SIGABRT, SIGKILL, SIGTERM, SIGPIPE; not '" +
-                name + "'");
-}
+const std::map<std::string, int> signals = {{"SIGSEGV", SIGSEGV}, {"SIGBUS", SIGBUS},
+                                            {"SIGABRT", SIGABRT}, {"SIGKILL", SIGKILL},
+                                            {"SIGTERM", SIGTERM}, {"SIGPIPE", SIGPIPE}};
 
 Options parse_options(int argc, char** argv) {
     Options options;
-    int index = 1;
-    auto value = [&](const char* flag) -> std::string {
-        if (index + 1 >= argc) {
-            usage_error(std::string(flag) + " needs a value");
+    CLI::App app{
+        "Runs COMMAND and checks what it printed and how it ended; exit status 0 when\n"
+        "every check passed, 1 when one failed, 2 for bad usage. Without a COMMAND,\n"
+        "checks only that the README's block agrees with FILE.",
+        "expect-output"};
+    app.add_option("--expected", options.expected_file,
+                   "standard output, line by line ({{regex}} for varying parts;\n"
+                   "a line ending in {{+}}: one or more such lines, {{*}}: none or more)")
+        ->required()
+        ->type_name("FILE");
+    CLI::Option* readme = app.add_option("--readme", options.readme_file,
+                                         "the README whose block after <!-- output: NAME -->\n"
+                                         "must agree with FILE as well")
+                              ->type_name("README.md");
+    CLI::Option* block =
+        app.add_option("--block", options.readme_block, "that block's NAME")->type_name("NAME");
+    readme->needs(block);
+    block->needs(readme);
+    CLI::Option* exit =
+        app.add_option("--exit", options.expected_exit, "the exit code it must end with")
+            ->type_name("CODE")
+            ->capture_default_str();
+    app.add_option("--signal", options.expected_signal, "or the signal it must die of")
+        ->type_name("SIGNAME")
+        ->check(CLI::IsMember(signals))
+        ->excludes(exit);
+    app.add_option("--stderr", options.stderr_patterns,
+                   "standard error must contain a match (repeatable)")
+        ->type_name("REGEX");
+    app.add_option("--stderr-absent", options.stderr_absent_patterns,
+                   "standard error must contain no match (repeatable)")
+        ->type_name("REGEX");
+    app.add_option("--timeout", options.timeout_seconds, "kill it after this long")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+    app.add_option("COMMAND", options.command, "the program to run and its arguments, after --");
+    app.callback([&] {
+        if (options.command.empty() && options.readme_file.empty()) {
+            throw CLI::ValidationError("no COMMAND after --, and no --readme to check");
         }
-        return argv[++index];
-    };
-    for (; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (flag == "--") {
-            ++index;
-            break;
-        } else if (flag == "--help" || flag == "-h") {
-            std::fputs(usage_text, stdout);
-            std::exit(0);
-        } else if (flag == "--expected") {
-            options.expected_file = value("--expected");
-        } else if (flag == "--readme") {
-            options.readme_file = value("--readme");
-        } else if (flag == "--block") {
-            options.readme_block = value("--block");
-        } else if (flag == "--exit") {
-            options.expected_exit = parse_number(value("--exit"), "--exit");
-        } else if (flag == "--signal") {
-            options.expected_signal = parse_signal(value("--signal"));
-        } else if (flag == "--stderr") {
-            options.stderr_patterns.push_back(value("--stderr"));
-        } else if (flag == "--stderr-absent") {
-            options.stderr_absent_patterns.push_back(value("--stderr-absent"));
-        } else if (flag == "--timeout") {
-            options.timeout_seconds = parse_number(value("--timeout"), "--timeout");
-        } else {
-            usage_error("unknown option '" + std::string(flag) + "'");
-        }
-    }
-    for (; index < argc; ++index) {
-        options.command.emplace_back(argv[index]);
-    }
-    if (options.expected_file.empty()) {
-        usage_error("--expected is required");
-    }
-    if (options.readme_file.empty() != options.readme_block.empty()) {
-        usage_error("--readme and --block go together");
-    }
-    if (options.command.empty() && options.readme_file.empty()) {
-        usage_error("no command after --");
-    }
+    });
+    parse_command_line(app, argc, argv);
     return options;
 }
 
@@ -218,7 +167,7 @@ std::regex line_pattern(const std::string& expected) {
         }
         std::size_t close = expected.find("}}", open + 2);
         if (close == std::string::npos) {
-            usage_error("unterminated {{ in expected line: " + expected);
+            bad_input("unterminated {{ in expected line: " + expected);
         }
         // A regex may end in a brace itself, as in {{[0-9]{2}}}: the pattern ends at the
         // last "}}" of a run of braces.
@@ -283,7 +232,7 @@ std::vector<std::string> readme_block(const std::string& path, const std::string
             continue;
         }
         if (i + 1 >= lines.size() || !lines[i + 1].starts_with("```")) {
-            usage_error(path + ": marker '" + marker + "' is not followed by a ``` block");
+            bad_input(path + ": marker '" + marker + "' is not followed by a ``` block");
         }
         std::vector<std::string> block;
         for (std::size_t j = i + 2; j < lines.size(); ++j) {
@@ -292,9 +241,9 @@ std::vector<std::string> readme_block(const std::string& path, const std::string
             }
             block.push_back(lines[j]);
         }
-        usage_error(path + ": the block after '" + marker + "' is not closed");
+        bad_input(path + ": the block after '" + marker + "' is not closed");
     }
-    usage_error(path + ": no line '" + marker + "'");
+    bad_input(path + ": no line '" + marker + "'");
 }
 
 std::string describe(int status) {
@@ -343,12 +292,11 @@ int main(int argc, char** argv) {
     }
     ok = lines_match(expected, split_lines(finished.out), "standard output") && ok;
 
-    if (options.expected_signal) {
-        if (!WIFSIGNALED(finished.status) ||
-            WTERMSIG(finished.status) != *options.expected_signal) {
-            std::fprintf(stderr, "expected death by signal %d (%s), got %s\n",
-                         *options.expected_signal, strsignal(*options.expected_signal),
-                         describe(finished.status).c_str());
+    if (!options.expected_signal.empty()) {
+        const int expected_signal = signals.at(options.expected_signal);
+        if (!WIFSIGNALED(finished.status) || WTERMSIG(finished.status) != expected_signal) {
+            std::fprintf(stderr, "expected death by signal %d (%s), got %s\n", expected_signal,
+                         strsignal(expected_signal), describe(finished.status).c_str());
             ok = false;
         }
     } else if (!WIFEXITED(finished.status) ||

@@ -14,13 +14,7 @@
 //                    -- COMMAND [ARG...]
 //   with-delayserver --help
 //
-//   --server-arg ARG    one more argument for the server, such as --fault=reset
-//   --server-wrapper ARG  run the server under a tool: the ARGs come before PATH (the
-//                         tests use it to run the server under valgrind)
-//   --server-log FILE   write what the server prints after its first line to FILE
-//   --show-server       copy it, and what the server prints on its standard error, to
-//                       standard error, each line prefixed "[delayserver] "
-//   (neither: the server's log is read and dropped)
+// Without --server-log or --show-server, the server's log is read and dropped.
 //
 // Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
 // Wine or QEMU).
@@ -41,39 +35,14 @@
 #include <thread>
 #include <vector>
 
+#include "command-line/command_line.hpp"
+
 extern char** environ;
 
 namespace {
 
 [[noreturn]] void fail_with_os_error(const std::string& call) {
     std::fprintf(stderr, "with-delayserver: %s: %s\n", call.c_str(), std::strerror(errno));
-    std::exit(2);
-}
-
-constexpr const char* usage_text =
-    "Usage: with-delayserver --server PATH [--server-arg ARG]...\n"
-    "                        [--server-wrapper ARG]...\n"
-    "                        [--server-log FILE | --show-server]\n"
-    "                        [--startup-timeout SECONDS] -- COMMAND [ARG...]\n"
-    "\n"
-    "Starts the delay server PATH on a free port of 127.0.0.1, runs COMMAND with every\n"
-    "{address} in its arguments replaced by the server's HOST:PORT, stops the server,\n"
-    "and exits with COMMAND's status (3 if COMMAND passed but the server did not stop\n"
-    "cleanly; 2 for bad usage or when the server cannot be started).\n"
-    "  --server PATH          the delay server program\n"
-    "  --server-arg ARG       one more argument for the server (repeatable)\n"
-    "  --server-wrapper ARG   run the server under a tool such as valgrind: the ARGs come\n"
-    "                         before PATH (repeatable)\n"
-    "  --server-log FILE      write what the server prints after its first line to FILE\n"
-    "  --show-server          copy the server's output and errors to standard error, each\n"
-    "                         line prefixed \"[delayserver] \"\n"
-    "  --startup-timeout SECONDS  how long the server may take to report its address\n"
-    "                         (default 20)\n"
-    "  -h, --help             print this text and exit\n";
-
-// One line saying what was wrong, then the usage, on standard error; exit 2.
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "with-delayserver: %s\n%s", message.c_str(), usage_text);
     std::exit(2);
 }
 
@@ -89,55 +58,38 @@ struct Options {
 
 Options parse_options(int argc, char** argv) {
     Options options;
-    int index = 1;
-    auto value = [&](const char* flag) -> std::string {
-        if (index + 1 >= argc) {
-            usage_error(std::string(flag) + " needs a value");
-        }
-        return argv[++index];
-    };
-    for (; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (flag == "--") {
-            ++index;
-            break;
-        } else if (flag == "--help" || flag == "-h") {
-            std::fputs(usage_text, stdout);
-            std::exit(0);
-        } else if (flag == "--server") {
-            options.server = value("--server");
-        } else if (flag == "--server-arg") {
-            options.server_arguments.push_back(value("--server-arg"));
-        } else if (flag == "--server-wrapper") {
-            options.server_wrapper.push_back(value("--server-wrapper"));
-        } else if (flag == "--server-log") {
-            options.server_log = value("--server-log");
-        } else if (flag == "--show-server") {
-            options.show_server = true;
-        } else if (flag == "--startup-timeout") {
-            const std::string text = value("--startup-timeout");
-            char* end = nullptr;
-            const long seconds = std::strtol(text.c_str(), &end, 10);
-            if (text.empty() || *end != '\0' || seconds < 1 || seconds > 3600) {
-                usage_error("--startup-timeout needs a number of seconds from 1 to 3600");
-            }
-            options.startup_timeout_seconds = static_cast<int>(seconds);
-        } else {
-            usage_error("unknown option '" + std::string(flag) + "'");
-        }
-    }
-    for (; index < argc; ++index) {
-        options.command.emplace_back(argv[index]);
-    }
-    if (options.server.empty()) {
-        usage_error("--server is required");
-    }
-    if (options.command.empty()) {
-        usage_error("no command after --");
-    }
-    if (!options.server_log.empty() && options.show_server) {
-        usage_error("--server-log and --show-server do not go together");
-    }
+    CLI::App app{
+        "Starts the delay server PATH on a free port of 127.0.0.1, runs COMMAND with every\n"
+        "{address} in its arguments replaced by the server's HOST:PORT, stops the server,\n"
+        "and exits with COMMAND's status (3 if COMMAND passed but the server did not stop\n"
+        "cleanly; 2 for bad usage or when the server cannot be started).",
+        "with-delayserver"};
+    app.add_option("--server", options.server, "the delay server program")
+        ->required()
+        ->type_name("PATH");
+    app.add_option("--server-arg", options.server_arguments,
+                   "one more argument for the server (repeatable)")
+        ->type_name("ARG");
+    app.add_option("--server-wrapper", options.server_wrapper,
+                   "run the server under a tool such as valgrind: the ARGs come\n"
+                   "before PATH (repeatable)")
+        ->type_name("ARG");
+    CLI::Option* server_log =
+        app.add_option("--server-log", options.server_log,
+                       "write what the server prints after its first line to FILE")
+            ->type_name("FILE");
+    app.add_flag("--show-server", options.show_server,
+                 "copy the server's output and errors to standard error, each\n"
+                 "line prefixed \"[delayserver] \"")
+        ->excludes(server_log);
+    app.add_option("--startup-timeout", options.startup_timeout_seconds,
+                   "how long the server may take to report its address")
+        ->type_name("SECONDS")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3600));
+    app.add_option("COMMAND", options.command, "the program to run and its arguments, after --")
+        ->required();
+    parse_command_line(app, argc, argv);
     return options;
 }
 

@@ -24,47 +24,29 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <string_view>
+#include <vector>
 
-constexpr const char* usage_text =
-    "Usage: without-io-uring [--error EPERM|ENOSYS] -- COMMAND [ARG...]\n"
-    "Runs COMMAND where io_uring_setup fails, as under a container's seccomp profile.\n"
-    "  --error EPERM   io_uring forbidden (kernel.io_uring_disabled, Docker's default\n"
-    "                  profile); the default\n"
-    "  --error ENOSYS  io_uring unknown (a kernel without it, QEMU's user mode)\n"
-    "  -h, --help      print this text and exit\n";
-
-// One line saying what was wrong, then the usage, on standard error; exit 2.
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "without-io-uring: %s\n%s", message.c_str(), usage_text);
-    std::exit(2);
-}
+// Relative to this file, not through the build: ch03-io-uring's and ch03-poll's configure
+// steps build this file alone (CLI11 from the compiler's own folders), as the probe of
+// whether a seccomp filter can be installed here.
+#include "command-line/command_line.hpp"
 
 int main(int argc, char** argv) {
-    unsigned error = EPERM;
-    int index = 1;
-    for (; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (flag == "--") {
-            ++index;
-            break;
-        }
-        if (flag == "--help" || flag == "-h") {
-            std::fputs(usage_text, stdout);
-            return 0;
-        }
-        if (flag != "--error") {
-            usage_error("unknown option '" + std::string(flag) + "'");
-        }
-        const std::string_view value = index + 1 < argc ? argv[++index] : "";
-        if (value != "EPERM" && value != "ENOSYS") {
-            usage_error("--error needs EPERM or ENOSYS, not '" + std::string(value) + "'");
-        }
-        error = value == "EPERM" ? EPERM : ENOSYS;
-    }
-    if (index >= argc) {
-        usage_error("no command after --");
-    }
+    std::string error_name = "EPERM";
+    std::vector<std::string> command;
+    CLI::App app{"Runs COMMAND where io_uring_setup fails, as under a container's seccomp profile.",
+                 "without-io-uring"};
+    app.add_option("--error", error_name,
+                   "EPERM: io_uring forbidden (kernel.io_uring_disabled, Docker's\n"
+                   "default profile); ENOSYS: io_uring unknown (a kernel without it,\n"
+                   "QEMU's user mode)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"EPERM", "ENOSYS"}));
+    app.add_option("COMMAND", command, "the program to run and its arguments, after --")
+        ->required();
+    parse_command_line(app, argc, argv);
+    const unsigned error = error_name == "EPERM" ? EPERM : ENOSYS;
+
     // A classic BPF program, run by the kernel on every system call of this process and its
     // children: load the call's number; if it is io_uring_setup, fail it with `error`; let
     // everything else through. (The architecture is not checked: the tests run the program
@@ -87,8 +69,13 @@ int main(int argc, char** argv) {
         std::perror("without-io-uring: prctl(PR_SET_SECCOMP)");
         return 2;
     }
-    execvp(argv[index], argv + index);
-    std::fprintf(stderr, "without-io-uring: cannot run %s: %s\n", argv[index],
+    std::vector<char*> command_argv;
+    for (std::string& argument : command) {
+        command_argv.push_back(argument.data());
+    }
+    command_argv.push_back(nullptr);
+    execvp(command_argv[0], command_argv.data());
+    std::fprintf(stderr, "without-io-uring: cannot run %s: %s\n", command_argv[0],
                  std::strerror(errno));
     return 2;
 }

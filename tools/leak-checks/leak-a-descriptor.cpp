@@ -9,36 +9,15 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <string_view>
 
-// ----------------------------------------------------------------------------------------
-// The arguments: none, but --help and a wrong argument are answered as everywhere
-// ----------------------------------------------------------------------------------------
-
-constexpr char usage_text[] =
-    "usage: leak-a-descriptor\n"
-    "Opens /dev/null and leaves it open, for the descriptor check's own test.\n"
-    "Takes no arguments; --help or -h prints this text.\n";
-
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "leak-a-descriptor: takes no arguments, not '%s'\n%s", argv[1],
-                 usage_text);
-    std::exit(2);
-}
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    // No arguments; --help and a wrong argument are answered as everywhere.
+    CLI::App app{"Opens /dev/null and leaves it open, for the descriptor check's own test.",
+                 "leak-a-descriptor"};
+    parse_command_line(app, argc, argv);
 
     const int descriptor = open("/dev/null", O_RDONLY);
     if (descriptor == -1) {

@@ -8,34 +8,14 @@
 #include <windows.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <string_view>
 
-// ----------------------------------------------------------------------------------------
-// The arguments: none, but --help and a wrong argument are answered as everywhere
-// ----------------------------------------------------------------------------------------
-
-constexpr char usage_text[] =
-    "usage: leak-a-handle\n"
-    "Creates an event and leaves its handle open, for the handle audit's own test.\n"
-    "Takes no arguments; --help or -h prints this text.\n";
-
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "leak-a-handle: takes no arguments, not '%s'\n%s", argv[1], usage_text);
-    std::exit(2);
-}
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    // No arguments; --help and a wrong argument are answered as everywhere.
+    CLI::App app{"Creates an event and leaves its handle open, for the handle audit's own test.",
+                 "leak-a-handle"};
+    parse_command_line(app, argc, argv);
 
     const HANDLE event =
         CreateEventW(nullptr, TRUE, FALSE, nullptr);  // manual reset, not set, no name

@@ -2,26 +2,25 @@
 //
 // What it shows: the examples' idea seen from the other side. They send many requests and
 // wait for every answer with one event queue; this server waits on all those connections
-// with one event queue too. It runs one asio::io_context (Asio's event loop, on epoll,
-// kqueue or IOCP) on the main thread, and each connection is a small object with one
-// timer whose next step is always a callback: "bytes arrived", "the delay is over", "the
-// answer is written". A waiting request costs a socket and a timer, not a thread, so ten
-// thousand of them wait at once. In reading order: one connection's life, the accept
-// loop, main; below main, what only supports it (the command line, the listening socket).
+// with one event queue too: one asio::io_context (Asio's event loop, on epoll, kqueue or
+// IOCP) on the main thread. Each connection is a small object with one timer, whose next
+// step is always a callback: "bytes arrived", "the delay is over", "the answer is
+// written". A waiting request costs a socket and a timer, not a thread, so ten thousand
+// of them wait at once. In reading order: a connection's life, the accept loop, the
+// open-file limit, main; below main, the command line.
 //
 // Usage: delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]
 //                    [--fault MODE]                     (--help explains each)
 //   curl http://127.0.0.1:8080/2000/hello%20world       # "hello world", after 2000 ms
-//   curl -I http://127.0.0.1:8080/2000/hi               # HEAD: the same headers, no body
 //
-// What to watch for in the output: "listening on 127.0.0.1:8080" once, when bound (the
-// port the OS chose, with --port 0); then one line per valid request as it ARRIVES,
-// "#1 - 2000ms: hello world", while the answers leave in the order their delays end.
-// Standard error: one line per error answer, naming the request, and the stopping signal.
-//
-// Platform: anything standalone Asio supports (Linux, macOS, Windows). The request and
-// its answers are request.hpp's pure functions.
+// What to watch for: "listening on 127.0.0.1:8080" once bound (with --port 0, the port the
+// OS chose); then "#1 - 2000ms: hello world" for each valid request as it ARRIVES, while
+// the answers leave in the order their delays end. Standard error: one line per error
+// answer, naming the request. Platform: anything standalone Asio supports.
 #include <asio.hpp>
+#if !defined(_WIN32)
+#include <sys/resource.h>
+#endif
 
 #include <array>
 #include <chrono>
@@ -33,10 +32,6 @@
 #include <string>
 #include <system_error>
 #include <utility>
-
-#if !defined(_WIN32)
-#include <sys/resource.h>
-#endif
 
 #include "command_line.hpp"
 #include "request.hpp"
@@ -51,8 +46,8 @@ using delayserver::Request;
 struct Server {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
-    std::chrono::milliseconds max_delay = 60000ms;
-    std::chrono::milliseconds idle_timeout = 10000ms;
+    long long max_delay_ms = 60000;
+    long long idle_timeout_ms = 10000;
     std::string fault;                  // empty, or one of reset, stall, garbage, truncate, close
     std::uint64_t requests_logged = 0;  // numbers the log lines: #1, #2, ...
 };
@@ -60,15 +55,7 @@ struct Server {
 // After an answer, the server waits this long at most for the client to close first.
 constexpr std::chrono::milliseconds lingering_time = 2000ms;
 
-#if defined(_WIN32)
-constexpr bool reuse_address_is_safe = false;  // see main
-#else
-constexpr bool reuse_address_is_safe = true;
-#endif
-
-// ---------------------------------------------------------------------------------------
-// One connection: read the request head, wait its delay, answer, close
-// ---------------------------------------------------------------------------------------
+// ---- One connection: read the request head, wait its delay, answer, close ----
 
 // A connection lives as long as an Asio operation (a read, a write, a timer wait) still
 // has to call it back: each callback holds a shared_ptr to it (shared_from_this), and the
@@ -84,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void start() {
         // The whole head must arrive within the idle timeout, however slowly it trickles
         // in: a client cannot hold a connection by sending one byte at a time.
-        after(server_.idle_timeout, &Connection::on_idle_timeout);
+        after(std::chrono::milliseconds(server_.idle_timeout_ms), &Connection::on_idle_timeout);
         read_more();
     }
 
@@ -124,7 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         if (phase_ == Phase::reading) {
             head_.append(buffer_.data(), byte_count);
-            on_head_bytes(delayserver::read_request(head_, server_.max_delay));
+            on_head_bytes(
+                delayserver::read_request(head_, std::chrono::milliseconds(server_.max_delay_ms)));
         }
         if (phase_ != Phase::closed) {
             read_more();  // in the other phases the bytes are thrown away
@@ -157,7 +145,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         answer_error(Request{408, 0ms,
                              "The request head did not arrive within " +
-                                 std::to_string(server_.idle_timeout.count()) + " ms.\n",
+                                 std::to_string(server_.idle_timeout_ms) + " ms.\n",
                              true, delayserver::describe_request(head_)});
     }
 
@@ -242,9 +230,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string out_;   // the bytes being written
 };
 
-// ---------------------------------------------------------------------------------------
-// The listening socket: accept connections forever
-// ---------------------------------------------------------------------------------------
+// ---- The listening socket: accept connections forever ----
 
 void accept_next(tcp::acceptor& acceptor, asio::steady_timer& retry_timer, Server& server) {
     acceptor.async_accept([&](const std::error_code& error, tcp::socket socket) {
@@ -252,9 +238,8 @@ void accept_next(tcp::acceptor& acceptor, asio::steady_timer& retry_timer, Serve
             std::make_shared<Connection>(std::move(socket), server)->start();
             accept_next(acceptor, retry_timer, server);
         } else if (error != asio::error::operation_aborted) {
-            // EMFILE (no descriptor left) and the like: the client stays queued until
-            // something is freed. Retrying at once would spin, as the listening socket
-            // stays readable: pause first.
+            // EMFILE (no descriptor left) and the like: the client stays queued, and the
+            // listening socket readable, so retrying at once would spin: pause first.
             std::fprintf(stderr, "delayserver: accept: %s (retrying in 100 ms)\n",
                          error.message().c_str());
             retry_timer.expires_after(100ms);
@@ -268,7 +253,28 @@ void accept_next(tcp::acceptor& acceptor, asio::steady_timer& retry_timer, Serve
 }
 
 Server parse_settings(int argc, char** argv);
-void raise_open_file_limit();
+
+// Each connection is a file descriptor, and the usual soft limit is 1024: raise it to the
+// hard limit, the most an unprivileged process may ask for. SO_REUSEADDR lets a restarted
+// server bind its port while the last run's connections are in TIME_WAIT. Windows has no
+// such limit, and there SO_REUSEADDR would let a second server take a port in use.
+#if defined(_WIN32)
+constexpr bool reuse_address_is_safe = false;
+void raise_open_file_limit() {}
+#else
+constexpr bool reuse_address_is_safe = true;
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        // macOS reports an unlimited hard limit but refuses a soft limit above OPEN_MAX
+        // (10240); see COMPATIBILITY in its setrlimit(2) man page.
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? 10240 : limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+            std::perror("delayserver: setrlimit RLIMIT_NOFILE");  // fewer connections, still works
+        }
+    }
+}
+#endif
 
 }  // namespace
 
@@ -282,9 +288,7 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     tcp::acceptor acceptor(io);
     try {
-        // HOST may be an address (127.0.0.1, ::1) or a name. SO_REUSEADDR lets a restarted
-        // server bind its port while the last run's connections are in TIME_WAIT; on
-        // Windows it would let a second server take a port in use, so it is off there.
+        // HOST may be an address (127.0.0.1, ::1) or a name.
         tcp::resolver resolver(io);
         const tcp::endpoint wanted =
             resolver.resolve(server.host, std::to_string(server.port)).begin()->endpoint();
@@ -322,14 +326,10 @@ int main(int argc, char** argv) {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------
-// Before the loop runs: the command line and the open-file limit
-// ---------------------------------------------------------------------------------------
+// ---- Before the loop runs: the command line ----
 
 Server parse_settings(int argc, char** argv) {
     Server server;
-    long long max_delay_ms = server.max_delay.count();
-    long long idle_timeout_ms = server.idle_timeout.count();
     CLI::App app("delayserver: a slow HTTP/1.1 server for the book's event-queue examples.",
                  "delayserver");
     app.get_formatter()->column_width(26);
@@ -337,51 +337,27 @@ Server parse_settings(int argc, char** argv) {
         ->option_text("HOST");
     app.add_option("--port", server.port, "port (default 8080; 0: the OS picks a free one)")
         ->option_text("PORT");
-    app.add_option("--max-delay-ms", max_delay_ms, "largest delay accepted (default 60000)")
+    app.add_option("--max-delay-ms", server.max_delay_ms, "largest delay accepted (default 60000)")
         ->option_text("N")
         ->check(CLI::Range(0LL, 86400000LL));
-    app.add_option("--idle-timeout-ms", idle_timeout_ms,
-                   "time to send the whole request head (default 10000)")
+    app.add_option("--idle-timeout-ms", server.idle_timeout_ms,
+                   "time to send a head (default 10000)")
         ->option_text("N")
         ->check(CLI::Range(1LL, 86400000LL));
     app.add_option("--fault", server.fault, "misbehave on purpose, to test clients (below)")
         ->option_text("MODE")
         ->check(CLI::IsMember({"reset", "stall", "garbage", "truncate", "close"}));
     app.footer(R"(GET /{delay_ms}/{message} is answered after delay_ms milliseconds with the
-percent-decoded message as a text/plain body; HEAD gets the same answer without
-the body. Then the server closes the connection.
+percent-decoded message as its text/plain body (HEAD: without the body), then the
+connection is closed; anything else gets a 4xx answer at once, saying why.
   curl http://127.0.0.1:8080/2000/hello%20world   prints "hello world" after 2 s
-Anything else gets a 4xx answer at once, saying why (408: the head did not
-arrive within --idle-timeout-ms; 431: it is larger than 8 KiB).
-
---fault MODE: each valid request is read, logged and delayed as usual; then,
-instead of its answer, reset: a reset (RST); stall: nothing, the connection
+--fault MODE: each valid request is read, logged and delayed as usual, then
+instead of its answer: reset: a reset (RST); stall: nothing, the connection
 stays open; garbage: "this is not HTTP\r\n"; truncate: the head and half the
-body; close: not a byte. Error answers are sent as usual.
-
-Standard output: "listening on HOST:PORT", then one line per valid request as it
-arrives ("#1 - 2000ms: hello world"). Exit status: 0 after SIGINT or SIGTERM,
-1 when the address cannot be bound, 2 for a bad option.)");
+body; close: not a byte. Exit status: 0 after SIGINT or SIGTERM, 1 when the
+address cannot be bound, 2 for a bad option.)");
     parse_command_line(app, argc, argv);
-    server.max_delay = std::chrono::milliseconds(max_delay_ms);
-    server.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
     return server;
-}
-
-// Each connection is a file descriptor, and the usual soft limit is 1024: raise it to the
-// hard limit, the most an unprivileged process may ask for. (Windows has no such limit.)
-void raise_open_file_limit() {
-#if !defined(_WIN32)
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        // macOS reports an unlimited hard limit but refuses a soft limit above OPEN_MAX
-        // (10240); see COMPATIBILITY in its setrlimit(2) man page.
-        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? 10240 : limit.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-            std::perror("delayserver: setrlimit RLIMIT_NOFILE");  // fewer connections, still works
-        }
-    }
-#endif
 }
 
 }  // namespace

@@ -1,16 +1,11 @@
 // delayserver/request.hpp: the one request the delay server understands, and its answers.
 //
 // What it shows: how little of HTTP/1.1 a server needs to answer the book's examples. It
-// accepts exactly one shape of request head,
-//     GET /{delay_ms}/{percent-encoded message} HTTP/1.1     (or HEAD; or HTTP/1.0)
-//     Host: 127.0.0.1:8080                                   (HTTP/1.1 requires it)
-//     ...other header lines, skipped...
-//     (an empty line)
-// and refuses everything else with a 4xx status and a one-sentence body saying why.
-// Pure functions, no sockets: main.cpp calls them, and fuzz/request-fuzzer.cpp feeds
-// them any bytes at all.
-//
-// Usage: #include "request.hpp" (header only). Portable C++20.
+// takes exactly one shape of request head: `GET /{delay_ms}/{message} HTTP/1.1` (or HEAD,
+// or HTTP/1.0), header lines `Name: value` of which only Host counts (HTTP/1.1 requires
+// it), and an empty line; everything else is refused with a 4xx status and a sentence
+// saying why. Pure functions, no sockets: main.cpp calls them, fuzz/request-fuzzer.cpp
+// feeds them any bytes at all. Usage: #include "request.hpp" (header only), C++20.
 #pragma once
 
 #include <algorithm>
@@ -31,8 +26,7 @@ inline constexpr std::size_t max_head_bytes = 8 * 1024;
 
 // What the server makes of the bytes a connection has sent so far.
 struct Request {
-    int status = 0;  // 0: the head is not complete yet; 200: answer after `delay`;
-                     // any other: refuse at once with this status
+    int status = 0;  // 0: the head is not complete yet; 200: answer after `delay`; else refuse
     std::chrono::milliseconds delay{0};
     std::string body;       // 200: the decoded message; otherwise why the request is refused
     bool send_body = true;  // false for HEAD: GET's answer, content-length too, but no body
@@ -97,26 +91,6 @@ inline std::string describe_request(std::string_view received) {
            (line->target.size() > 200 ? "..." : "");
 }
 
-// "hello%20world" -> "hello world"; nothing when a '%' is not followed by two hex digits.
-inline std::optional<std::string> percent_decode(std::string_view encoded) {
-    std::string decoded;
-    for (std::size_t index = 0; index < encoded.size(); ++index) {
-        if (encoded[index] != '%') {
-            decoded += encoded[index];  // a '+' stays a '+': in a path it is not a space
-            continue;
-        }
-        const std::string_view hex = encoded.substr(index + 1, 2);
-        unsigned char byte = 0;
-        if (hex.size() != 2 ||
-            std::from_chars(hex.data(), hex.data() + 2, byte, 16).ptr != hex.end()) {
-            return std::nullopt;
-        }
-        decoded += static_cast<char>(byte);
-        index += 2;
-    }
-    return decoded;
-}
-
 // Reads the bytes a connection has sent so far: `status` 0 asks for more.
 inline Request read_request(std::string_view received, std::chrono::milliseconds max_delay) {
     Request request;
@@ -127,25 +101,21 @@ inline Request read_request(std::string_view received, std::chrono::milliseconds
         return request;
     };
     if (is_not_http(received)) {
-        return refuse(400, received[0] == 0x16
-                               ? "This server speaks http://, not https:// (0x16 starts a TLS "
-                                 "handshake).\n"
-                               : "These bytes are not HTTP: a request starts with a method, such "
-                                 "as GET.\n");
+        return refuse(400, received[0] == 0x16 ? "This server speaks http://, not https:// (0x16 "
+                                                 "starts a TLS handshake).\n"
+                                               : "Not HTTP: a request starts with a method.\n");
     }
 
     // The head ends with an empty line. (Lines end in CRLF: a bare LF, which RFC 9112 lets
     // a server accept, is not taken, as no client of this server sends one.)
-    std::size_t head_end = received.find("\r\n\r\n");
-    head_end = head_end == std::string_view::npos ? head_end : head_end + 4;
-    if (head_end == std::string_view::npos ? received.size() > max_head_bytes
-                                           : head_end > max_head_bytes) {
+    const std::size_t head_end = received.find("\r\n\r\n");
+    if ((head_end == std::string_view::npos ? received.size() : head_end + 4) > max_head_bytes) {
         return refuse(431, "The request head is larger than 8 KiB.\n");
     }
     if (head_end == std::string_view::npos) {
         return request;  // status 0: read more
     }
-    std::string_view rest = received.substr(0, head_end);
+    std::string_view rest = received.substr(0, head_end + 2);  // the lines, each with its CRLF
 
     // 1. The request line, and its version.
     const std::optional<RequestLine> line = parse_request_line(take_line(rest));
@@ -204,15 +174,22 @@ inline Request read_request(std::string_view received, std::chrono::milliseconds
                                std::to_string(max_delay.count()) + ".\n");
     }
 
-    // 6. The message.
-    std::optional<std::string> message = percent_decode(target.substr(second_slash + 1));
-    if (!message) {
-        return refuse(400,
-                      "The message has a '%' that is not followed by two hexadecimal digits.\n");
+    // 6. The message: "hello%20world" -> "hello world" (a '+' stays a '+': in a path it is
+    // not a space).
+    request.body.clear();
+    for (std::size_t index = second_slash + 1; index < target.size(); ++index) {
+        const std::string_view hex = target.substr(index + 1, 2);
+        unsigned char byte = static_cast<unsigned char>(target[index]);
+        if (target[index] == '%' &&
+            (hex.size() != 2 ||
+             std::from_chars(hex.data(), hex.data() + 2, byte, 16).ptr != hex.data() + 2)) {
+            return refuse(400, "The message has a '%' not followed by two hexadecimal digits.\n");
+        }
+        index += target[index] == '%' ? 2 : 0;
+        request.body += static_cast<char>(byte);
     }
     request.status = 200;
     request.delay = std::chrono::milliseconds(delay_ms);
-    request.body = std::move(*message);
     return request;
 }
 
@@ -237,19 +214,11 @@ inline std::string build_response(int status, std::string_view body, bool send_b
     char http_date[32];
     std::strftime(http_date, sizeof http_date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&seconds));
 
-    std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
-                           "\r\ncontent-length: " + std::to_string(body.size()) +
-                           "\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8"
-                           "\r\ndate: " +
-                           http_date + "\r\n";
-    if (status == 405) {
-        response += "allow: GET, HEAD\r\n";  // a 405 must say which methods are allowed
-    }
-    response += "\r\n";
-    if (send_body) {
-        response += body;
-    }
-    return response;
+    return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n" +
+           "content-length: " + std::to_string(body.size()) + "\r\n" + "connection: close\r\n" +
+           "content-type: text/plain; charset=utf-8\r\n" + "date: " + http_date + "\r\n" +
+           (status == 405 ? "allow: GET, HEAD\r\n" : "") +  // a 405 must name the methods
+           "\r\n" + (send_body ? std::string(body) : "");
 }
 
 // A message as the request log shows it: control characters (a newline, a NUL) are

@@ -252,7 +252,7 @@ void case_refusals(const Inputs& in) {
            bad("The delay '99999999999999999999'" + bad_delay));
     expect(in.address, get("/1000/at-most"), answer("200 OK", "at-most"));
     expect(in.address, get("/50/%zz"),
-           bad("The message has a '%' that is not followed by two hexadecimal digits.\n"));
+           bad("The message has a '%' not followed by two hexadecimal digits.\n"));
     for (const std::string path : {"/", "/hello", "/50/", "//x", "/50/a/b", "/favicon.ico"}) {
         expect(in.address, get(path), answer("404 Not Found", not_found));
     }
@@ -280,8 +280,7 @@ void case_refusals(const Inputs& in) {
     // 10-minute idle timeout, so waiting for more would time this client's read out.
     expect(in.address, tls_client_hello,
            bad("This server speaks http://, not https:// (0x16 starts a TLS handshake).\n"));
-    expect(in.address, "\r\n" + get("/50/x"),
-           bad("These bytes are not HTTP: a request starts with a method, such as GET.\n"));
+    expect(in.address, "\r\n" + get("/50/x"), bad("Not HTTP: a request starts with a method.\n"));
 }
 
 // A second request behind the first, on the same connection: never answered.

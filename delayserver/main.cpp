@@ -326,13 +326,13 @@ int main(int argc, char** argv) {
 
 namespace {
 
-// ---- Before the loop runs: the command line ----
-
 Server parse_settings(int argc, char** argv) {
     Server server;
     CLI::App app("delayserver: a slow HTTP/1.1 server for the book's event-queue examples.",
                  "delayserver");
     app.get_formatter()->column_width(26);
+    // An option given twice takes the last value (tools/with-delayserver adds its own --host).
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("--host", server.host, "address or name to listen on (default 127.0.0.1)")
         ->option_text("HOST");
     app.add_option("--port", server.port, "port (default 8080; 0: the OS picks a free one)")

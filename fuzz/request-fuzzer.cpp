@@ -75,8 +75,11 @@ void check_request(std::string_view received) {
     } else {
         check(!request.body.empty() && request.body.ends_with('\n'), "an error answer says why");
     }
-    // HEAD is GET without the body: the same status, delay and body (so content-length).
-    if (received.starts_with("HEAD ")) {
+    // HEAD is GET without the body: the same status, delay and body (so content-length),
+    // once its head is complete (not 431) and its request line well-formed.
+    std::string_view rest = received;
+    const std::optional<RequestLine> line = parse_request_line(take_line(rest));
+    if (line && line->method == "HEAD" && status != 431) {
         const Request as_get = read_request("GET " + std::string(received.substr(5)), max_delay);
         check(!request.send_body && as_get.send_body, "the answer to HEAD has no body, GET's has");
         check(

@@ -102,7 +102,8 @@ struct Socket {
         if (error) {
             *error = count == 0 ? 0 : errno;
         } else if (count < 0) {
-            fail("recv after \"" + visible(received) + "\": " + std::strerror(errno));
+            fail("recv after \"" + visible(received) +
+                 "\": " + (errno == EAGAIN ? "nothing more for 10 s" : std::strerror(errno)));
         }
         return received;
     }
@@ -208,6 +209,13 @@ struct Inputs {
 // the log line "#1 - 50ms: hello world".)
 void case_ok(const Inputs& in) {
     expect(in.address, get("/50/hello%20world"), answer("200 OK", "hello world"));
+}
+
+// Run with --host=0.0.0.0: it listens on every interface, and its first line says so.
+void case_host(const Inputs& in) {
+    check_equal("the address it listens on", "0.0.0.0",
+                in.address.substr(0, in.address.rfind(':')));
+    case_ok(in);
 }
 
 // Sent 300, 200, 100 ms, in that order, on three connections: answered in reverse order.
@@ -419,6 +427,7 @@ void case_closes_everything(const Inputs& in) {
 int main(int argc, char** argv) {
     const std::map<std::string, std::function<void(const Inputs&)>> cases = {
         {"ok", case_ok},
+        {"host", case_host},
         {"ordering", case_ordering},
         {"head", case_head},
         {"refusals", case_refusals},

@@ -174,6 +174,7 @@ Server start_server(const std::vector<std::string>& arguments) {
     if (posix_spawn(&server.pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
         fail("posix_spawn " + arguments[0]);
     }
+    posix_spawn_file_actions_destroy(&actions);
     close(pipe_ends[1]);
     server.output = pipe_ends[0];
     std::string line;

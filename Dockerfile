@@ -12,7 +12,7 @@
 #
 # A Dockerfile cannot set those two options; `docker run` and devcontainer.json's runArgs
 # do. --ulimit nofile: the open-file limit, often 1,024 in a container, and the test
-# delayserver-idle-connections-1000 needs 1,064 descriptors. --security-opt
+# delayserver-many-waiting needs about 2,100 descriptors. --security-opt
 # seccomp=unconfined: the usual container profiles refuse io_uring_setup, and
 # ch03-io-uring then says so and its tests are reported skipped.
 #

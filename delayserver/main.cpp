@@ -1,323 +1,216 @@
 // delayserver/main.cpp: the slow HTTP server the book's event-queue examples talk to.
 //
-// What it shows: one thread can keep ten thousand slow requests waiting at once, because
-// a waiting request costs a socket and a timer, not a thread. The server runs one
-// io_context (Asio's event loop, on top of epoll, kqueue or IOCP) on the main thread;
-// every connection is a small object whose next step is always a callback: "bytes
-// arrived", "the delay is over", "the answer is written". In reading order: one
-// connection's life (read the head, start a timer, write the answer, close), the accept
-// loop, main.
+// What it shows: the examples' idea seen from the other side. They send many requests and
+// wait for every answer with one event queue; this server waits on all those connections
+// with one event queue too: one asio::io_context (Asio's event loop, on epoll, kqueue or
+// IOCP) on the main thread. Each connection is a small object with one timer, whose next
+// step is always a callback: "bytes arrived", "the delay is over", "the answer is
+// written". A waiting request costs a socket and a timer, not a thread, so ten thousand
+// of them wait at once. In reading order: a connection's life, the accept loop, the
+// open-file limit, main; below main, the command line.
 //
 // Usage: delayserver [--host HOST] [--port PORT] [--max-delay-ms N] [--idle-timeout-ms N]
-//                    [--fault MODE] [--help]        (--help explains each, and each error)
-//   curl http://127.0.0.1:8080/2000/hello%20world    # "hello world", after 2000 ms
-//   curl -I http://127.0.0.1:8080/2000/hi            # HEAD: the same headers, no body
+//                    [--fault MODE]                     (--help explains each)
+//   curl http://127.0.0.1:8080/2000/hello%20world       # "hello world", after 2000 ms
 //
-// What to watch for in the output (standard output, each line flushed at once):
-//   listening on 127.0.0.1:8080          once, when bound: tools/with-delayserver reads it
-//   #1 - 2000ms: hello world             one line per valid request, as it ARRIVES
-// The request lines appear in the order the requests arrive; the answers leave in the
-// order their delays end. Errors and hints go to standard error, one line each; an error
-// answer's line names the request: "answered 404 Not Found to GET /favicon.ico: ...".
-//
-// What a first reading may skip, each in a file of its own: request.cpp and response.cpp
-// (HTTP as pure functions), options.cpp (the command line), faults.cpp (--fault MODE:
-// answering wrongly on purpose, for the examples' tests), startup.cpp (the open-file
-// limit, the listening socket, how failed calls are reported).
-//
-// Platform: anything standalone Asio supports (Linux, macOS, Windows). Build: see
-// CMakeLists.txt (ASIO_STANDALONE is defined there, so no Boost is needed).
+// What to watch for: "listening on 127.0.0.1:8080" once bound (with --port 0, the port the
+// OS chose); then "#1 - 2000ms: hello world" for each valid request as it ARRIVES, while
+// the answers leave in the order their delays end. Standard error: one line per error
+// answer, naming the request. Platform: anything standalone Asio supports.
 #include <asio.hpp>
+#if !defined(_WIN32)
+#include <sys/resource.h>
+#endif
 
 #include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <system_error>
 #include <utility>
 
-#include "faults.hpp"
-#include "options.hpp"
+#include "command_line.hpp"
 #include "request.hpp"
-#include "response.hpp"
-#include "startup.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using namespace delayserver;
+using asio::ip::tcp;
+using delayserver::Request;
 
-// After an answer is written, the server stops sending and waits this long for the client
-// to close its side before it closes the socket itself (see Connection::on_written).
-constexpr std::chrono::milliseconds lingering_time = 2000ms;
-
-// How long to wait before accepting again after accept() failed, e.g. with EMFILE (no
-// file descriptor left): retrying at once would spin, as the waiting connection keeps the
-// listening socket readable.
-constexpr std::chrono::milliseconds accept_retry_pause = 100ms;
-
-// ---------------------------------------------------------------------------------------
-// One connection: read a request head, wait, answer, close
-// ---------------------------------------------------------------------------------------
-
-// What all connections share. There is one thread, so no lock is needed.
-struct ServerState {
-    Settings settings;
+// The settings, and what all connections share. There is one thread, so no lock is needed.
+struct Server {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    long long max_delay_ms = 60000;
+    long long idle_timeout_ms = 10000;
+    std::string fault;                  // empty, or one of reset, stall, garbage, truncate, close
     std::uint64_t requests_logged = 0;  // numbers the log lines: #1, #2, ...
 };
 
+// After an answer, the server waits this long at most for the client to close first.
+constexpr std::chrono::milliseconds lingering_time = 2000ms;
+
+// ---- One connection: read the request head, wait its delay, answer, close ----
+
 // A connection lives as long as an Asio operation (a read, a write, a timer wait) still
 // has to call it back: each callback holds a shared_ptr to it (shared_from_this), and the
-// last one to finish frees it. That is Asio's usual way to tie an object's life to its
-// pending operations.
-//
-// Exactly one read is pending on the socket from start() until close(). While the head is
-// coming in, it collects the head; afterwards it discards whatever else arrives and,
-// above all, it is how the server notices a client that goes away during its delay
-// (the read completes with end-of-file or an error).
+// last one to finish frees it. Exactly one read is pending from start() to close(): it
+// collects the head, then discards whatever else comes (a second request is never
+// answered: every answer says "connection: close"), and it is how the server notices a
+// client that leaves during its delay (the read ends with end-of-file or a reset).
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
-    Connection(asio::ip::tcp::socket socket, ServerState& server)
+    Connection(tcp::socket socket, Server& server)
         : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(server) {}
 
     void start() {
-        // The whole request head must arrive within the idle timeout, however slowly it
-        // trickles in: a client cannot hold a connection by sending one byte at a time.
-        timer_.expires_after(server_.settings.idle_timeout);
-        timer_.async_wait([self = shared_from_this()](const std::error_code& error) {
-            self->on_head_deadline(error);
-        });
+        // The whole head must arrive within the idle timeout, however slowly it trickles
+        // in: a client cannot hold a connection by sending one byte at a time.
+        after(std::chrono::milliseconds(server_.idle_timeout_ms), &Connection::on_idle_timeout);
         read_more();
     }
 
   private:
-    enum class Phase {
-        reading_head,  // collecting the request head; the timer is the idle deadline
-        delaying,      // a valid request is waiting; the timer is its delay
-        answering,     // the answer is being written
-        lingering,     // answer sent, sending side shut down; the timer bounds the wait
-        stalled,       // --fault stall: no answer ever; the pending read waits for the client
-        closed,        // socket closed; callbacks still pending just return
-    };
+    enum class Phase { reading, delaying, answering, lingering, stalled, closed };
+
+    // The one timer: calls `then` after `duration`, unless the phase has moved on by then.
+    // Setting the timer again cancels its earlier wait (whose callback gets an error); a
+    // callback already queued when the phase moved on sees the new phase and does nothing.
+    void after(std::chrono::milliseconds duration, void (Connection::*then)()) {
+        timer_.expires_after(duration);
+        timer_.async_wait(
+            [self = shared_from_this(), phase = phase_, then](const std::error_code& error) {
+                if (!error && self->phase_ == phase) {
+                    (self.get()->*then)();
+                }
+            });
+    }
 
     void read_more() {
         socket_.async_read_some(
-            asio::buffer(read_buffer_),
+            asio::buffer(buffer_),
             [self = shared_from_this()](const std::error_code& error, std::size_t byte_count) {
                 self->on_read(error, byte_count);
             });
     }
 
     void on_read(const std::error_code& error, std::size_t byte_count) {
-        if (phase_ == Phase::closed) {
-            return;
-        }
         if (error) {
-            on_end_of_stream(error);
-            return;
-        }
-        if (phase_ == Phase::reading_head) {
-            take_head_bytes(std::string_view(read_buffer_.data(), byte_count));
-        }
-        // In the other phases the bytes are discarded: a request body, or a second request
-        // on the same connection, never answered: one request per connection, and every
-        // answer says "connection: close", which HTTP/1.1 allows (RFC 9112 section 9.6).
-        if (phase_ != Phase::closed) {
-            read_more();
-        }
-    }
-
-    // The client closed its side (asio::error::eof) or the connection broke (a reset).
-    void on_end_of_stream(const std::error_code& error) {
-        switch (phase_) {
-            case Phase::reading_head:
-                close();  // gone before finishing its request: nothing to answer
-                break;
-            case Phase::delaying:
-                // Nobody is waiting for the answer any more: cancel the delay (close()
-                // cancels the timer) instead of answering into a dead socket later.
-                std::fprintf(stderr, "delayserver: #%llu left during its %lld ms delay (%s)\n",
-                             static_cast<unsigned long long>(request_number_),
-                             static_cast<long long>(delay_.count()),
-                             error == asio::error::eof ? "closed" : error.message().c_str());
+            // The client closed its side or reset the connection. While an answer is being
+            // written, on_written ends it; otherwise it ends here, and a delay or a stall
+            // is forgotten (close() cancels the timer) instead of answered into a dead socket.
+            if (phase_ != Phase::answering && phase_ != Phase::closed) {
                 close();
-                break;
-            case Phase::answering:
-                peer_has_closed_ = true;  // on_written closes when the write is over
-                break;
-            case Phase::lingering:
-                close();  // the client has read the answer and closed: all done
-                break;
-            case Phase::stalled:
-                std::fprintf(stderr, "delayserver: #%llu left while stalled (--fault stall)\n",
-                             static_cast<unsigned long long>(request_number_));
-                close();
-                break;
-            case Phase::closed:
-                break;
-        }
-    }
-
-    void take_head_bytes(std::string_view bytes) {
-        head_.append(bytes);
-        const HeadScan scan = scan_request_head(head_);
-        switch (scan.state) {
-            case HeadState::incomplete:
-                break;  // keep reading
-            case HeadState::too_large:
-                answer_error(431, "The request head is larger than 8 KiB.\n");
-                break;
-            case HeadState::not_a_request:  // such as a TLS handshake: no need to wait for more
-                answer_error(refuse_not_a_request(head_));
-                break;
-            case HeadState::complete:
-                on_head_complete(std::string_view(head_).substr(0, scan.length));
-                break;
-        }
-    }
-
-    void on_head_complete(std::string_view head) {
-        RequestOutcome outcome = interpret_request_head(head, server_.settings.max_delay);
-        if (outcome.status_code != 200) {
-            answer_error(outcome);
-            return;
-        }
-        head_.clear();
-        head_.shrink_to_fit();  // ten thousand waiting connections need not keep their heads
-        request_number_ = ++server_.requests_logged;
-        delay_ = outcome.delay;
-        message_ = std::move(outcome.body);
-        send_body_ = outcome.send_body;  // false for HEAD: the same answer, without the body
-        // One printf rather than "#" + std::to_string(...) + ...: GCC 12 at -O3 warns
-        // wrongly about that chain of string additions (-Wrestrict, GCC bug 105651).
-        std::printf("#%llu - %lldms: %s\n", static_cast<unsigned long long>(request_number_),
-                    static_cast<long long>(delay_.count()), printable(message_).c_str());
-        std::fflush(stdout);  // a pipe would otherwise hold the line back
-
-        // Re-arming the timer cancels the idle deadline; on_head_deadline then sees the
-        // new phase and does nothing.
-        phase_ = Phase::delaying;
-        timer_.expires_after(delay_);
-        timer_.async_wait([self = shared_from_this()](const std::error_code& error) {
-            self->on_delay_over(error);
-        });
-    }
-
-    void on_head_deadline(const std::error_code& error) {
-        // A cancelled wait, or one whose completion was already queued when the phase
-        // moved on: either way the deadline no longer applies.
-        if (error || phase_ != Phase::reading_head) {
-            return;
-        }
-        if (head_.empty()) {
-            close();  // never said anything: just close (as browsers' idle preconnections expect)
-            return;
-        }
-        answer_error(408, "The request head did not arrive within " +
-                              std::to_string(server_.settings.idle_timeout.count()) + " ms.\n");
-    }
-
-    void on_delay_over(const std::error_code& error) {
-        if (error || phase_ != Phase::delaying) {
-            return;
-        }
-        if (server_.settings.fault != Fault::none) {
-            misbehave(plan_fault(server_.settings.fault, message_));  // on purpose (--fault)
-            return;
-        }
-        answer(200, message_, send_body_);
-    }
-
-    // One line on standard error per error answer, naming the request it answers (from the
-    // head received so far), then the answer itself.
-    void answer_error(const RequestOutcome& outcome) {
-        std::fprintf(stderr, "delayserver: answered %d %s to %s: %s", outcome.status_code,
-                     std::string(reason_phrase(outcome.status_code)).c_str(),
-                     describe_request(head_).c_str(), outcome.body.c_str());
-        answer(outcome.status_code, outcome.body, outcome.send_body);
-    }
-
-    void answer_error(int status_code, std::string explanation) {
-        answer_error(RequestOutcome{status_code, 0ms, std::move(explanation), true});
-    }
-
-    void answer(int status_code, std::string_view body, bool send_body = true) {
-        send_response(build_response(
-            status_code, body, format_http_date(std::chrono::system_clock::now()), send_body));
-    }
-
-    // --fault: instead of the answer, what faults.cpp planned: some bytes (or none) and the
-    // usual close, a reset, or a stall.
-    void misbehave(FaultPlan plan) {
-        std::fprintf(stderr, "delayserver: #%llu: %.*s instead of answering (--fault)\n",
-                     static_cast<unsigned long long>(request_number_),
-                     static_cast<int>(plan.saying.size()), plan.saying.data());
-        switch (plan.action) {
-            case FaultAction::send_then_close:
-                send_response(std::move(plan.bytes));  // on_written closes, as after an answer
-                break;
-            case FaultAction::reset: {
-                // SO_LINGER with a zero timeout makes close() discard the connection and send
-                // a reset (RST) instead of the orderly end (FIN). See socket(7), SO_LINGER.
-                std::error_code error;
-                socket_.set_option(asio::socket_base::linger(true, 0), error);
-                if (error) {
-                    warn("setsockopt SO_LINGER", error);  // close() below still ends it, with FIN
-                }
-                close();
-                break;
             }
-            case FaultAction::stall:
-                // No write, no timer: the read still pending notices the client leaving
-                // (on_end_of_stream). SIGTERM does not wait for it: io.stop() ends the loop,
-                // and the pending read is dropped with it.
-                phase_ = Phase::stalled;
-                break;
+            return;
+        }
+        if (phase_ == Phase::reading) {
+            head_.append(buffer_.data(), byte_count);
+            on_head_bytes(
+                delayserver::read_request(head_, std::chrono::milliseconds(server_.max_delay_ms)));
+        }
+        if (phase_ != Phase::closed) {
+            read_more();  // in the other phases the bytes are thrown away
         }
     }
 
-    // Writes the response; on_written then ends the connection.
-    void send_response(std::string response) {
+    void on_head_bytes(Request request) {
+        if (request.status == 0) {
+            return;  // the head is not complete yet
+        }
+        if (request.status != 200) {
+            answer_error(request);
+            return;
+        }
+        head_ = std::string();  // ten thousand waiting connections need not keep their heads
+        request_ = std::move(request);
+        std::printf("#%llu - %lldms: %s\n",
+                    static_cast<unsigned long long>(++server_.requests_logged),
+                    static_cast<long long>(request_.delay.count()),
+                    delayserver::printable(request_.body).c_str());
+        std::fflush(stdout);  // a pipe would otherwise hold the line back
+        phase_ = Phase::delaying;
+        after(request_.delay, &Connection::on_delay_over);  // this ends the idle timeout
+    }
+
+    void on_idle_timeout() {
+        if (head_.empty()) {
+            close();  // it never said anything: just close, as browsers' preconnections expect
+            return;
+        }
+        answer_error(Request{408, 0ms,
+                             "The request head did not arrive within " +
+                                 std::to_string(server_.idle_timeout_ms) + " ms.\n",
+                             true, delayserver::describe_request(head_)});
+    }
+
+    void on_delay_over() {
+        const std::string& fault = server_.fault;
+        const auto now = std::chrono::system_clock::now();
+        // --fault: the request was read, logged and delayed as usual; then, instead of
+        // its answer, ...
+        if (fault.empty()) {
+            send(delayserver::build_response(200, request_.body, request_.send_body, now));
+        } else if (fault == "reset") {
+            // ...a reset (RST): SO_LINGER with a zero timeout makes close() discard the
+            // connection instead of ending it with FIN (socket(7), SO_LINGER).
+            std::error_code error;
+            socket_.set_option(asio::socket_base::linger(true, 0), error);
+            close();
+        } else if (fault == "stall") {
+            phase_ = Phase::stalled;  // ...nothing: the pending read waits for the client to leave
+        } else if (fault == "garbage") {
+            send("this is not HTTP\r\n");  // ...bytes that are not HTTP, then the usual close
+        } else if (fault == "truncate") {
+            // ...the head, whose content-length announces the whole body, and only the first
+            // half of the body: the client sees end-of-file too early.
+            const std::string whole = delayserver::build_response(200, request_.body, true, now);
+            send(whole.substr(0, whole.size() - (request_.body.size() + 1) / 2));
+        } else {
+            send("");  // close: ...not a byte, then the usual close
+        }
+    }
+
+    // One line on standard error per error answer, naming the request it answers.
+    void answer_error(const Request& request) {
+        std::fprintf(stderr, "delayserver: answered %d %s to %s: %s", request.status,
+                     delayserver::reason_phrase(request.status), request.name.c_str(),
+                     request.body.c_str());
+        send(delayserver::build_response(request.status, request.body, request.send_body,
+                                         std::chrono::system_clock::now()));
+    }
+
+    void send(std::string bytes) {
         phase_ = Phase::answering;
-        timer_.cancel();  // no deadline while writing; lingering sets a new one
-        // The response must stay alive until the write completes: it is a member.
-        response_ = std::move(response);
-        asio::async_write(socket_, asio::buffer(response_),
+        timer_.cancel();          // no deadline while writing
+        out_ = std::move(bytes);  // it must stay alive until the write completes
+        asio::async_write(socket_, asio::buffer(out_),
                           [self = shared_from_this()](const std::error_code& error, std::size_t) {
                               self->on_written(error);
                           });
     }
 
     void on_written(const std::error_code& error) {
-        if (phase_ == Phase::closed) {
-            return;
-        }
-        if (error || peer_has_closed_) {
-            close();
-            return;
-        }
         // Closing a socket that still has unread input makes the kernel send a reset,
         // which can destroy the answer before the client has read it (this bites the 431
         // answer, sent while the client may still be sending). So: shut down the sending
         // side (the client sees end-of-file after the answer), let the pending read drain
         // the input until the client closes too, and close after lingering_time at most.
         std::error_code shutdown_error;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, shutdown_error);
-        if (shutdown_error) {
-            close();  // typically ENOTCONN: the client has already reset the connection
+        if (!error) {
+            socket_.shutdown(tcp::socket::shutdown_send, shutdown_error);
+        }
+        if (error || shutdown_error) {
+            close();  // the write failed, or the client had already gone
             return;
         }
         phase_ = Phase::lingering;
-        timer_.expires_after(lingering_time);
-        timer_.async_wait([self = shared_from_this()](const std::error_code& wait_error) {
-            if (!wait_error && self->phase_ == Phase::lingering) {
-                self->close();
-            }
-        });
+        after(lingering_time, &Connection::close);
     }
 
     void close() {
@@ -325,129 +218,146 @@ class Connection : public std::enable_shared_from_this<Connection> {
         timer_.cancel();  // frees the connection without waiting for a long delay to end
         std::error_code error;
         socket_.close(error);  // also cancels the pending read
-        if (error) {
-            warn("close", error);
-        }
     }
 
-    asio::ip::tcp::socket socket_;
+    tcp::socket socket_;
     asio::steady_timer timer_;  // one timer, three uses: idle deadline, delay, lingering
-    ServerState& server_;
-    Phase phase_ = Phase::reading_head;
-    std::array<char, 1024> read_buffer_{};
-    std::string head_;       // the request head received so far
-    std::string response_;   // the answer being written (or, with --fault, what replaces it)
-    std::string message_;    // the decoded message, answered after the delay
-    bool send_body_ = true;  // false for HEAD: the answer is GET's, without the message
-    std::chrono::milliseconds delay_{0};
-    std::uint64_t request_number_ = 0;
-    bool peer_has_closed_ = false;
+    Server& server_;
+    Phase phase_ = Phase::reading;
+    std::array<char, 1024> buffer_{};
+    std::string head_;  // the request head received so far
+    Request request_;   // the valid request, answered after its delay
+    std::string out_;   // the bytes being written
 };
 
-// ---------------------------------------------------------------------------------------
-// The listening socket: accept connections forever
-// ---------------------------------------------------------------------------------------
+// ---- The listening socket: accept connections forever ----
 
-class Listener {
-  public:
-    Listener(asio::ip::tcp::acceptor& acceptor, ServerState& server)
-        : acceptor_(acceptor), retry_timer_(acceptor.get_executor()), server_(server) {}
-
-    void accept_next() {
-        acceptor_.async_accept([this](const std::error_code& error, asio::ip::tcp::socket socket) {
-            on_accepted(error, std::move(socket));
-        });
-    }
-
-  private:
-    void on_accepted(const std::error_code& error, asio::ip::tcp::socket socket) {
-        if (error == asio::error::operation_aborted) {
-            return;  // the server is stopping
-        }
-        if (error) {
-            // EMFILE/ENFILE (out of file descriptors), ENOBUFS, ENOMEM: the waiting client
-            // stays queued and will be accepted once something is freed. Say so once per
-            // episode, not once per retry, and retry after a pause instead of spinning.
-            if (!accept_is_failing_) {
-                warn("accept (retrying every 100 ms)", error);
-                accept_is_failing_ = true;
-            }
-            retry_timer_.expires_after(accept_retry_pause);
-            retry_timer_.async_wait([this](const std::error_code& wait_error) {
+void accept_next(tcp::acceptor& acceptor, asio::steady_timer& retry_timer, Server& server) {
+    acceptor.async_accept([&](const std::error_code& error, tcp::socket socket) {
+        if (!error) {
+            std::make_shared<Connection>(std::move(socket), server)->start();
+            accept_next(acceptor, retry_timer, server);
+        } else if (error != asio::error::operation_aborted) {
+            // EMFILE (no descriptor left) and the like: the client stays queued, and the
+            // listening socket readable, so retrying at once would spin: pause first.
+            std::fprintf(stderr, "delayserver: accept: %s (retrying in 100 ms)\n",
+                         error.message().c_str());
+            retry_timer.expires_after(100ms);
+            retry_timer.async_wait([&](const std::error_code& wait_error) {
                 if (!wait_error) {
-                    accept_next();
+                    accept_next(acceptor, retry_timer, server);
                 }
             });
-            return;
         }
-        if (accept_is_failing_) {
-            std::fprintf(stderr, "delayserver: accept works again\n");
-            accept_is_failing_ = false;
-        }
-        std::make_shared<Connection>(std::move(socket), server_)->start();
-        accept_next();
-    }
+    });
+}
 
-    asio::ip::tcp::acceptor& acceptor_;
-    asio::steady_timer retry_timer_;
-    ServerState& server_;
-    bool accept_is_failing_ = false;
-};
+Server parse_settings(int argc, char** argv);
+
+// Each connection is a file descriptor, and the usual soft limit is 1024: raise it to the
+// hard limit, the most an unprivileged process may ask for. SO_REUSEADDR lets a restarted
+// server bind its port while the last run's connections are in TIME_WAIT. Windows has no
+// such limit, and there SO_REUSEADDR would let a second server take a port in use.
+#if defined(_WIN32)
+constexpr bool reuse_address_is_safe = false;
+void raise_open_file_limit() {}
+#else
+constexpr bool reuse_address_is_safe = true;
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        // macOS reports an unlimited hard limit but refuses a soft limit above OPEN_MAX
+        // (10240); see COMPATIBILITY in its setrlimit(2) man page.
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? 10240 : limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+            std::perror("delayserver: setrlimit RLIMIT_NOFILE");  // fewer connections, still works
+        }
+    }
+}
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    ServerState server{parse_settings(argc, argv)};
+    Server server = parse_settings(argc, argv);
     raise_open_file_limit();
 
-    // Concurrency hint 1: only this thread ever runs the io_context, so Asio can skip
-    // its internal locking. Declared after `server`, so it is destroyed first, together
-    // with the connections its pending callbacks still hold.
+    // Concurrency hint 1: only this thread runs the io_context, so Asio can skip its
+    // locking. Declared after `server`, so it is destroyed first, together with the
+    // connections its pending callbacks still hold.
     asio::io_context io(1);
-    asio::ip::tcp::acceptor acceptor = open_listening_socket(io, server.settings);
-    std::error_code error;
-    const asio::ip::tcp::endpoint bound = acceptor.local_endpoint(error);
-    if (error) {
-        fail("getsockname", error);
+    tcp::acceptor acceptor(io);
+    try {
+        // HOST may be an address (127.0.0.1, ::1) or a name.
+        tcp::resolver resolver(io);
+        const tcp::endpoint wanted =
+            resolver.resolve(server.host, std::to_string(server.port)).begin()->endpoint();
+        acceptor = tcp::acceptor(io, wanted, /*reuse_addr=*/reuse_address_is_safe);
+    } catch (const std::system_error& error) {  // "bind: Address already in use"
+        std::fprintf(stderr, "delayserver: %s:%u: %s\n", server.host.c_str(),
+                     static_cast<unsigned>(server.port), error.what());
+        return 1;
     }
 
     // SIGINT (Ctrl+C) and SIGTERM (what tools/with-delayserver sends) stop the loop; the
     // program then ends normally, with exit status 0.
-    asio::signal_set stop_signals(io);
-    for (const int signal_number : {SIGINT, SIGTERM}) {
-        stop_signals.add(signal_number, error);
-        if (error) {
-            fail("signal_set add", error);
-        }
-    }
-    stop_signals.async_wait([&io](const std::error_code& wait_error, int signal_number) {
-        if (!wait_error) {
+    asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+    stop_signals.async_wait([&io](const std::error_code& error, int signal_number) {
+        if (!error) {
             std::fprintf(stderr, "delayserver: %s received, stopping\n",
                          signal_number == SIGINT ? "SIGINT" : "SIGTERM");
             io.stop();
         }
     });
 
-    Listener listener(acceptor, server);
-    listener.accept_next();
+    asio::steady_timer accept_retry_timer(io);
+    accept_next(acceptor, accept_retry_timer, server);
 
-    // The one machine-readable line (tools/with-delayserver and the tests parse it), then,
-    // for a person at a terminal, a hint on standard error (standard output is the log).
-    const std::string address = describe(bound);
-    std::printf("listening on %s\n", address.c_str());
+    // The one line that tools/with-delayserver reads: the port the OS chose for --port 0.
+    const tcp::endpoint bound = acceptor.local_endpoint();
+    const std::string address = bound.address().to_string();
+    std::printf(bound.address().is_v6() ? "listening on [%s]:%u\n" : "listening on %s:%u\n",
+                address.c_str(), static_cast<unsigned>(bound.port()));
     std::fflush(stdout);
-    if (started_from_terminal()) {
-        std::fprintf(stderr,
-                     "Try: curl http://%s/2000/hello%%20world  (answered after 2000 ms)\n"
-                     "Each request is logged on standard output as it arrives. Stop with Ctrl+C.\n",
-                     address.c_str());
-    }
-    if (server.settings.fault != Fault::none) {
-        std::fprintf(stderr,
-                     "delayserver: --fault is set: valid requests get a faulty answer, on "
-                     "purpose (see --help)\n");
-    }
 
     io.run();  // until io.stop(): every callback above runs from here, on this thread
     return 0;
 }
+
+namespace {
+
+Server parse_settings(int argc, char** argv) {
+    Server server;
+    CLI::App app("delayserver: a slow HTTP/1.1 server for the book's event-queue examples.",
+                 "delayserver");
+    app.get_formatter()->column_width(26);
+    // An option given twice takes the last value (tools/with-delayserver adds its own --host).
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("--host", server.host, "address or name to listen on (default 127.0.0.1)")
+        ->option_text("HOST");
+    app.add_option("--port", server.port, "port (default 8080; 0: the OS picks a free one)")
+        ->option_text("PORT");
+    app.add_option("--max-delay-ms", server.max_delay_ms, "largest delay accepted (default 60000)")
+        ->option_text("N")
+        ->check(CLI::Range(0LL, 86400000LL));
+    app.add_option("--idle-timeout-ms", server.idle_timeout_ms,
+                   "time to send a head (default 10000)")
+        ->option_text("N")
+        ->check(CLI::Range(1LL, 86400000LL));
+    app.add_option("--fault", server.fault, "misbehave on purpose, to test clients (below)")
+        ->option_text("MODE")
+        ->check(CLI::IsMember({"reset", "stall", "garbage", "truncate", "close"}));
+    app.footer(R"(GET /{delay_ms}/{message} is answered after delay_ms milliseconds with the
+percent-decoded message as its text/plain body (HEAD: without the body), then the
+connection is closed; anything else gets a 4xx answer at once, saying why.
+  curl http://127.0.0.1:8080/2000/hello%20world   prints "hello world" after 2 s
+--fault MODE: each valid request is read, logged and delayed as usual, then
+instead of its answer: reset: a reset (RST); stall: nothing, the connection
+stays open; garbage: "this is not HTTP\r\n"; truncate: the head and half the
+body; close: not a byte. Exit status: 0 after SIGINT or SIGTERM, 1 when the
+address cannot be bound, 2 for a bad option.)");
+    parse_command_line(app, argc, argv);
+    return server;
+}
+
+}  // namespace

@@ -1,153 +1,463 @@
-// delayserver/tests/delayserver-test.cpp: the delay server's test client, one case per run.
+// delayserver/tests/delayserver-test.cpp: the client the delay server's CTest tests run.
 //
-// What it shows: what the delay server promises, as a client sees it: exact status lines,
-// headers and bodies, answers arriving in the order their delays end, errors for bad input,
-// a server that carries on when clients misbehave (a thousand idle connections, a burst of
-// malformed requests), and exactly the faults its --fault modes promise. It speaks HTTP
-// over plain blocking POSIX sockets; every read has a timeout (SO_RCVTIMEO), so a broken
-// server makes a test fail, never hang.
+// What it does: one case per run, chosen by name, each asserting exact bytes (status
+// line, headers in their order, body; the date is the one part that varies) and order.
+// Most cases talk to a server that tools/with-delayserver started on a free port
+// (--address); the others start the server program themselves (--server), to stop it
+// with a signal or to give it a small open-file limit. What the server logs is checked by
+// the CTest test (CMakeLists.txt), from its standard error.
 //
-// Usage (CMakeLists.txt registers one CTest test per case):
-//   delayserver-test CASE [--address HOST:PORT] [--server PATH] [--server-log FILE]
-//   with-delayserver --server delayserver -- delayserver-test ok --address {address}
-// --address is the server to talk to (with-delayserver replaces {address}); --server-log
-// is the file with-delayserver copies the server's log to (same option there); --server
-// is the server program, for the cases that start it themselves. `delayserver-test --help`
-// lists the cases and what each needs.
-//
-// Output: one line per request and what came back; "FAILED: ..." lines for every check
-// that failed; exit status 0 when all checks passed, 1 otherwise, 2 for bad usage.
-//
-// Platform: POSIX (Linux, macOS).
-//
-// The cases are in cases-*.cpp, one file per topic, each with its list of cases by name;
-// harness.hpp has what they share (sockets, answers, the server program, its log).
+// Usage: delayserver-test CASE [--address HOST:PORT] [--server PATH]   (--help lists CASEs)
+// Platform: POSIX.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
+#include <cstring>
+#include <functional>
+#include <map>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
-#include "harness.hpp"
+#include "command_line.hpp"
 
-using namespace delayserver_test;
+extern char** environ;
 
 namespace {
 
-// Every case, in the order the usage lists them.
-const std::vector<Case>& all_cases() {
-    static const std::vector<Case> cases = [] {
-        std::vector<Case> all;
-        for (const std::span<const Case> topic :
-             {request_cases(), connection_cases(), program_cases(), fault_cases(), abuse_cases()}) {
-            all.insert(all.end(), topic.begin(), topic.end());
-        }
-        return all;
-    }();
-    return cases;
+std::string case_name;
+
+[[noreturn]] void fail(const std::string& what) {
+    std::fprintf(stderr, "delayserver-test %s: %s\n", case_name.c_str(), what.c_str());
+    std::exit(1);
 }
 
-// The usage, then every case with the options it needs.
-std::string usage_text() {
-    std::string text =
-        "Usage: delayserver-test CASE [--address HOST:PORT] [--server PATH] [--server-log FILE]\n"
-        "       delayserver-test --help\n"
-        "\n"
-        "Runs one test case against the delay server; exit status 0 when every check passed,\n"
-        "1 when one failed, 2 for bad usage.\n"
-        "  --address HOST:PORT  the server to talk to\n"
-        "  --server PATH        the server program, for the cases that start it themselves\n"
-        "  --server-log FILE    the server's log (with-delayserver --server-log FILE)\n"
-        "  -h, --help           print this text and exit\n"
-        "\n"
-        "Cases, and the options each needs:\n";
-    for (const Case& each : all_cases()) {
-        text += "  " + std::string(each.name);
-        text += std::string(each.name.size() < 24 ? 24 - each.name.size() : 1, ' ');
-        text += (each.needs & needs_address) ? " --address" : "";
-        text += (each.needs & needs_server) ? " --server" : "";
-        text += (each.needs & needs_server_log) ? " --server-log" : "";
-        text += "\n";
+// Shows line ends and other control bytes, so that a failure shows what was sent.
+std::string visible(const std::string& text) {
+    std::string shown;
+    for (const char c : text) {
+        char escape[8];
+        std::snprintf(escape, sizeof escape, "\\x%02x", static_cast<unsigned char>(c));
+        shown += c == '\r'                ? "\\r"
+                 : c == '\n'              ? "\\n"
+                 : (c < ' ' || c == 0x7f) ? escape
+                                          : std::string(1, c);
     }
-    return text;
+    return shown;
 }
 
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "delayserver-test: %s\n%s", message.c_str(), usage_text().c_str());
-    std::exit(2);
+void check_equal(const std::string& what, const std::string& expected, const std::string& actual) {
+    if (expected != actual) {
+        fail(what + ":\n  expected \"" + visible(expected) + "\"\n  received \"" + visible(actual) +
+             "\"");
+    }
+}
+
+// A connected socket, closed when it goes out of scope. Every read gives up after 10 s
+// (then it reports EAGAIN), so no case can hang.
+struct Socket {
+    int fd;
+    explicit Socket(const std::string& address) : fd(socket(AF_INET, SOCK_STREAM, 0)) {
+        const std::size_t colon = address.rfind(':');
+        sockaddr_in server{};
+        server.sin_family = AF_INET;
+        server.sin_port = htons(static_cast<std::uint16_t>(std::atoi(address.c_str() + colon + 1)));
+        const timeval timeout{10, 0};
+        if (fd < 0 || inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr) != 1 ||
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
+            connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+            fail("connect to " + address + ": " + std::strerror(errno));
+        }
+    }
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    ~Socket() {
+        close(fd);
+    }
+
+    void send(const std::string& bytes) const {
+        if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(bytes.size())) {
+            fail(std::string("send: ") + std::strerror(errno));
+        }
+    }
+    // Everything until the server closes; `error` is how it ended: 0 for end-of-file,
+    // ECONNRESET for a reset, EAGAIN when nothing more came for 10 s.
+    std::string receive_all(int* error = nullptr) const {
+        std::string received;
+        char buffer[4096];
+        ssize_t count;
+        while ((count = recv(fd, buffer, sizeof buffer, 0)) > 0) {
+            received.append(buffer, static_cast<std::size_t>(count));
+        }
+        if (error) {
+            *error = count == 0 ? 0 : errno;
+        } else if (count < 0) {
+            fail("recv after \"" + visible(received) +
+                 "\": " + (errno == EAGAIN ? "nothing more for 10 s" : std::strerror(errno)));
+        }
+        return received;
+    }
+};
+
+std::string get(const std::string& path, const std::string& method = "GET") {
+    return method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+}
+
+std::string exchange(const std::string& address, const std::string& request) {
+    const Socket socket(address);
+    socket.send(request);
+    return socket.receive_all();
+}
+
+// The answer's date, "Thu, 26 Nov 2026 03:40:00 GMT", checked for its shape and replaced
+// by DATE, so that the rest can be compared byte for byte.
+std::string with_date_masked(std::string answer) {
+    const std::size_t start = answer.find("\r\ndate: ");
+    const std::size_t end = answer.find("\r\n", start + 2);
+    if (start == std::string::npos || end - start - 8 != 29 ||
+        answer.compare(end - 4, 4, " GMT") != 0) {
+        fail("no date header of the IMF-fixdate shape in \"" + visible(answer) + "\"");
+    }
+    return answer.replace(start + 8, 29, "DATE");
+}
+
+// What the server sends: the status line, the four headers in this order, `allow` for
+// a 405, then the body unless it answers HEAD.
+std::string answer(const std::string& status_line, const std::string& body, bool send_body = true) {
+    return "HTTP/1.1 " + status_line + "\r\ncontent-length: " + std::to_string(body.size()) +
+           "\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ndate: DATE\r\n" +
+           (status_line.starts_with("405") ? "allow: GET, HEAD\r\n" : "") + "\r\n" +
+           (send_body ? body : "");
+}
+
+void expect(const std::string& address, const std::string& request, const std::string& expected) {
+    check_equal("the answer to \"" + visible(request) + "\"", expected,
+                with_date_masked(exchange(address, request)));
+}
+
+const std::string not_found =
+    "Nothing here: ask for /{delay_ms}/{message}, for example /2000/hello%20world.\n";
+const std::string tls_client_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+
+// A server this program starts itself, with its standard output on a pipe.
+struct Server {
+    pid_t pid = -1;
+    int output = -1;
+    std::string address;  // from its first line, "listening on HOST:PORT"
+};
+
+Server start_server(const std::vector<std::string>& arguments) {
+    int pipe_ends[2];
+    if (pipe(pipe_ends) != 0) {
+        fail(std::string("pipe: ") + std::strerror(errno));
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, pipe_ends[0]);
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    Server server;
+    if (posix_spawn(&server.pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+        fail("posix_spawn " + arguments[0]);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    close(pipe_ends[1]);
+    server.output = pipe_ends[0];
+    std::string line;
+    char c;
+    while (read(server.output, &c, 1) == 1 && c != '\n') {
+        line += c;
+    }
+    if (!line.starts_with("listening on ")) {
+        return server;  // it exited, as with a port in use: see wait_for_exit
+    }
+    server.address = line.substr(13);
+    return server;
+}
+
+int wait_for_exit(const Server& server) {
+    int status = 0;
+    if (waitpid(server.pid, &status, 0) != server.pid) {
+        fail(std::string("waitpid: ") + std::strerror(errno));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// ---------------------------------------------------------------------------------------
+// The cases
+// ---------------------------------------------------------------------------------------
+
+struct Inputs {
+    std::string address;  // the server with-delayserver started
+    std::string server;   // the server program, for the cases that start it
+};
+
+// The request shape the examples send: the message is percent-decoded. (The test checks
+// the log line "#1 - 50ms: hello world".)
+void case_ok(const Inputs& in) {
+    expect(in.address, get("/50/hello%20world"), answer("200 OK", "hello world"));
+}
+
+// Run with --host=0.0.0.0: it listens on every interface, and its first line says so.
+void case_host(const Inputs& in) {
+    check_equal("the address it listens on", "0.0.0.0",
+                in.address.substr(0, in.address.rfind(':')));
+    case_ok(in);
+}
+
+// Sent 300, 200, 100 ms, in that order, on three connections: answered in reverse order.
+void case_ordering(const Inputs& in) {
+    std::vector<std::unique_ptr<Socket>> sockets;
+    std::vector<pollfd> waiting;
+    for (const int delay : {300, 200, 100}) {
+        sockets.push_back(std::make_unique<Socket>(in.address));
+        sockets.back()->send(get("/" + std::to_string(delay) + "/d" + std::to_string(delay)));
+        waiting.push_back(pollfd{sockets.back()->fd, POLLIN, 0});
+    }
+    std::string order;
+    while (order.size() < 3 * 5) {
+        if (poll(waiting.data(), waiting.size(), 10000) <= 0) {
+            fail("no answer within 10 s; answered so far: " + order);
+        }
+        for (std::size_t index = 0; index < waiting.size(); ++index) {
+            if (waiting[index].revents != 0) {
+                const std::string received = sockets[index]->receive_all();
+                order += received.substr(received.size() - 4) + " ";
+                waiting[index].fd = -1;  // poll ignores it from now on
+            }
+        }
+    }
+    check_equal("the order of the answers", "d100 d200 d300 ", order);
+}
+
+// HEAD, as `curl -I` sends it: GET's headers after the delay, content-length included,
+// no body.
+void case_head(const Inputs& in) {
+    expect(in.address, get("/100/x", "HEAD"), answer("200 OK", "x", false));
+}
+
+// Every malformed, oversized or non-HTTP request gets its 4xx and its one sentence.
+void case_refusals(const Inputs& in) {
+    const auto bad = [](const std::string& why) { return answer("400 Bad Request", why); };
+    const std::string bad_delay = " is not a whole number of milliseconds from 0 to 1000.\n";
+    expect(in.address, get("/abc/x"), bad("The delay 'abc'" + bad_delay));
+    expect(in.address, get("/-5/x"), bad("The delay '-5'" + bad_delay));
+    expect(in.address, get("/1001/x"), bad("The delay '1001'" + bad_delay));
+    expect(in.address, get("/99999999999999999999/x"),
+           bad("The delay '99999999999999999999'" + bad_delay));
+    expect(in.address, get("/1000/at-most"), answer("200 OK", "at-most"));
+    expect(in.address, get("/50/%zz"),
+           bad("The message has a '%' not followed by two hexadecimal digits.\n"));
+    for (const std::string path : {"/", "/hello", "/50/", "//x", "/50/a/b", "/favicon.ico"}) {
+        expect(in.address, get(path), answer("404 Not Found", not_found));
+    }
+    expect(in.address, get("/50/x", "POST"),
+           answer("405 Method Not Allowed",
+                  "Method 'POST' is not allowed: this server answers GET and HEAD only.\n"));
+    const std::string malformed_line =
+        bad("Malformed request line: expected 'GET /{delay_ms}/{message} HTTP/1.1'.\n");
+    for (const std::string line :
+         {"GET /50/x  HTTP/1.1", "get /50/x HTTP/1.1", "GET /50/x", "GET /50/\x01 HTTP/1.1"}) {
+        expect(in.address, line + "\r\nHost: localhost\r\n\r\n", malformed_line);
+    }
+    expect(in.address, "GET /50/x HTTP/2.0\r\nHost: localhost\r\n\r\n",
+           bad("This server speaks HTTP/1.0 and HTTP/1.1 only.\n"));
+    expect(in.address, "GET /50/x HTTP/1.1\r\nHost localhost\r\n\r\n",
+           bad("Malformed header line: expected 'Name: value'.\n"));
+    expect(in.address, "GET /50/x HTTP/1.1\r\n\r\n",
+           bad("An HTTP/1.1 request must have a Host header.\n"));
+    expect(in.address, "GET /50/http10 HTTP/1.0\r\n\r\n", answer("200 OK", "http10"));  // no Host
+    // A head that goes on past 8 KiB: 431 (the server lingers, so the client reads it all).
+    expect(
+        in.address, get("/50/" + std::string(9000, 'x')),
+        answer("431 Request Header Fields Too Large", "The request head is larger than 8 KiB.\n"));
+    // A TLS ClientHello, with no end of head ever: 400 at once. The server runs with a
+    // 10-minute idle timeout, so waiting for more would time this client's read out.
+    expect(in.address, tls_client_hello,
+           bad("This server speaks http://, not https:// (0x16 starts a TLS handshake).\n"));
+    expect(in.address, "\r\n" + get("/50/x"), bad("Not HTTP: a request starts with a method.\n"));
+}
+
+// A second request behind the first, on the same connection: never answered.
+void case_pipelined(const Inputs& in) {
+    expect(in.address, get("/50/first") + get("/0/second"), answer("200 OK", "first"));
+}
+
+// Run with --idle-timeout-ms=300: a silent client is closed without a byte; one that sent
+// part of a head gets 408.
+void case_idle_timeout(const Inputs& in) {
+    check_equal("what a silent client receives", "", Socket(in.address).receive_all());
+    expect(in.address, "GET /50/x HTTP/1.1\r\nHost: loc",
+           answer("408 Request Timeout", "The request head did not arrive within 300 ms.\n"));
+}
+
+// A client that leaves during its delay; the next request is still answered (the test
+// checks that both were logged).
+void case_client_leaves(const Inputs& in) {
+    {
+        const Socket socket(in.address);
+        socket.send(get("/2000/gone"));
+        usleep(300 * 1000);  // time for the server to read it: without it, it leaves earlier
+    }
+    expect(in.address, get("/0/next"), answer("200 OK", "next"));
+}
+
+// --fault MODE, byte for byte, instead of the answer to GET /50/hello%20world.
+void expect_ending(const Inputs& in, const std::string& expected, int expected_error) {
+    const Socket socket(in.address);
+    socket.send(get("/50/hello%20world"));
+    int error = 0;
+    const std::string received = socket.receive_all(&error);
+    check_equal(
+        "what came", expected,
+        received.find("\r\ndate: ") == std::string::npos ? received : with_date_masked(received));
+    check_equal("how it ended", std::strerror(expected_error), std::strerror(error));
+}
+void case_fault_reset(const Inputs& in) {
+    expect_ending(in, "", ECONNRESET);
+}
+void case_fault_garbage(const Inputs& in) {
+    expect_ending(in, "this is not HTTP\r\n", 0);
+}
+void case_fault_truncate(const Inputs& in) {
+    const std::string whole = answer("200 OK", "hello world");
+    expect_ending(in, whole.substr(0, whole.size() - 6), 0);  // "hello": 5 of 11 bytes
+}
+void case_fault_close(const Inputs& in) {
+    expect_ending(in, "", 0);
+}
+
+// --fault stall: nothing, the connection stays open; SIGTERM still stops the server.
+void case_fault_stall(const Inputs& in) {
+    const Server server = start_server({in.server, "--port", "0", "--fault", "stall"});
+    const Socket socket(server.address);
+    socket.send(get("/50/stalled"));
+    pollfd readable{socket.fd, POLLIN, 0};
+    if (poll(&readable, 1, 1000) != 0) {
+        fail("something came, or the connection ended, instead of a stall");
+    }
+    kill(server.pid, SIGTERM);
+    check_equal("exit status after SIGTERM", "0", std::to_string(wait_for_exit(server)));
+}
+
+// Ctrl+C stops it too, with exit status 0.
+void case_sigint(const Inputs& in) {
+    const Server server = start_server({in.server, "--port", "0"});
+    kill(server.pid, SIGINT);
+    check_equal("exit status after SIGINT", "0", std::to_string(wait_for_exit(server)));
+}
+
+// A second server on the port of the first exits with 1 (the test checks its message).
+void case_port_in_use(const Inputs& in) {
+    const Server first = start_server({in.server, "--port", "0"});
+    const std::string port = first.address.substr(first.address.rfind(':') + 1);
+    const Server second = start_server({in.server, "--port", port});
+    check_equal("exit status of the second server", "1", std::to_string(wait_for_exit(second)));
+    kill(first.pid, SIGTERM);
+    wait_for_exit(first);
+}
+
+// Two thousand connections waiting at once, on a server started with a soft open-file
+// limit of 1024: it must raise its limit, or accept fails (the test checks that it never
+// says so). bench/ runs the same with ten thousand.
+void case_many_waiting(const Inputs& in) {
+    constexpr int connection_count = 2000;
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_max < connection_count + 100) {
+        fail("the hard open-file limit is below " + std::to_string(connection_count + 100));
+    }
+    const rlim_t own_soft_limit = limit.rlim_cur;
+    limit.rlim_cur = 1024;  // what the server inherits
+    setrlimit(RLIMIT_NOFILE, &limit);
+    const Server server = start_server({in.server, "--port", "0"});
+    limit.rlim_cur = std::max<rlim_t>(own_soft_limit, connection_count + 100);
+    setrlimit(RLIMIT_NOFILE, &limit);
+    std::vector<std::unique_ptr<Socket>> sockets;
+    for (int index = 0; index < connection_count; ++index) {
+        sockets.push_back(std::make_unique<Socket>(server.address));
+        sockets.back()->send(get("/1000/c" + std::to_string(index)));
+    }
+    for (int index = 0; index < connection_count; ++index) {
+        check_equal("answer " + std::to_string(index),
+                    answer("200 OK", "c" + std::to_string(index)),
+                    with_date_masked(sockets[static_cast<std::size_t>(index)]->receive_all()));
+    }
+    kill(server.pid, SIGTERM);
+    wait_for_exit(server);
+}
+
+// Run under valgrind --track-fds=yes (--idle-timeout-ms=1000): one connection for each way
+// a connection ends in the server, so that every path that closes a socket runs. Its
+// output is compared with expected-closes-everything.txt.
+void case_closes_everything(const Inputs& in) {
+    expect(in.address, get("/50/answered"), answer("200 OK", "answered"));
+    std::printf("answered\n");
+    expect(in.address, get("/abc/x"),
+           answer("400 Bad Request",
+                  "The delay 'abc' is not a whole "
+                  "number of milliseconds from 0 to 60000.\n"));
+    std::printf("refused\n");
+    expect(in.address, "GET /50/x HTTP/1.1\r\nHost: loc",
+           answer("408 Request Timeout", "The request head did not arrive within 1000 ms.\n"));
+    std::printf("timed out\n");
+    check_equal("what a silent client receives", "", Socket(in.address).receive_all());
+    std::printf("silent, closed by the server\n");
+    { const Socket socket(in.address); }
+    std::printf("left at once\n");
+    case_client_leaves(in);
+    std::printf("left during its delay\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Case* chosen = nullptr;
-    Inputs inputs;
-    unsigned given = 0;
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view argument = argv[index];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage_text().c_str(), stdout);
-            return 0;
-        }
-        if (!argument.starts_with('-')) {
-            if (chosen != nullptr) {
-                usage_error("one case at a time, not '" + std::string(chosen->name) + "' and '" +
-                            std::string(argument) + "'");
-            }
-            for (const Case& each : all_cases()) {
-                chosen = each.name == argument ? &each : chosen;
-            }
-            if (chosen == nullptr) {
-                usage_error("unknown case '" + std::string(argument) + "'");
-            }
-            continue;
-        }
-        if (argument != "--address" && argument != "--server" && argument != "--server-log") {
-            usage_error("unknown option '" + std::string(argument) + "'");
-        }
-        if (index + 1 >= argc) {
-            usage_error(std::string(argument) + " needs a value");
-        }
-        const std::string value = argv[++index];
-        if (argument == "--address") {
-            const std::optional<Address> address = parse_address(value);
-            if (!address) {
-                usage_error("--address needs HOST:PORT, not '" + value + "'");
-            }
-            inputs.address = *address;
-            given |= needs_address;
-        } else if (argument == "--server") {
-            inputs.server = value;
-            given |= needs_server;
-        } else {
-            inputs.server_log = value;
-            given |= needs_server_log;
-        }
+    const std::map<std::string, std::function<void(const Inputs&)>> cases = {
+        {"ok", case_ok},
+        {"host", case_host},
+        {"ordering", case_ordering},
+        {"head", case_head},
+        {"refusals", case_refusals},
+        {"pipelined", case_pipelined},
+        {"idle-timeout", case_idle_timeout},
+        {"client-leaves", case_client_leaves},
+        {"fault-reset", case_fault_reset},
+        {"fault-garbage", case_fault_garbage},
+        {"fault-truncate", case_fault_truncate},
+        {"fault-close", case_fault_close},
+        {"fault-stall", case_fault_stall},
+        {"sigint", case_sigint},
+        {"port-in-use", case_port_in_use},
+        {"many-waiting", case_many_waiting},
+        {"closes-everything", case_closes_everything},
+    };
+    std::vector<std::string> names;
+    for (const auto& [name, run] : cases) {
+        names.push_back(name);
     }
-    if (chosen == nullptr) {
-        usage_error("no case given");
-    }
-    for (const auto& [need, option] :
-         {std::pair{needs_address, "--address"}, std::pair{needs_server, "--server"},
-          std::pair{needs_server_log, "--server-log"}}) {
-        if ((chosen->needs & need) != 0 && (given & need) == 0) {
-            usage_error("case " + std::string(chosen->name) + " needs " + option);
-        }
-    }
-
-    // A server that closes early must make send() fail with EPIPE, not kill this program.
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
-        fail_with_os_error("signal");
-    }
-    chosen->run(inputs);
-    if (failed_checks > 0) {
-        std::printf("%d check(s) FAILED\n", failed_checks);
-        return 1;
-    }
-    std::printf("all checks passed\n");
+    Inputs in;
+    CLI::App app("delayserver-test: the client of the delay server's tests; runs one case.",
+                 "delayserver-test");
+    app.add_option("case", case_name, "the case to run")->required()->check(CLI::IsMember(names));
+    app.add_option("--address", in.address, "a running server (IPv4)")->option_text("HOST:PORT");
+    app.add_option("--server", in.server, "the server program, for the cases that start it")
+        ->option_text("PATH");
+    parse_command_line(app, argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    cases.at(case_name)(in);
     return 0;
 }

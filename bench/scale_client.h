@@ -1,11 +1,11 @@
-// bench/scale_client.h: what the five scale clients share, so that each client's file
+// bench/scale_client.h: what the six scale clients share, so that each client's file
 // holds only its way of waiting.
 //
 // The scale test sends N requests `GET /{delay}/bench-{i}` to the delay server at once and
-// waits for all N answers. Five programs do it five ways (scale_threads.cpp,
-// scale_epoll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
+// waits for all N answers. Six programs do it six ways (scale_threads.cpp, scale_epoll.cpp,
+// scale_poll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
 // the same and lives here: the command line, the request and the check of its answer, the
-// open-file limit, and the summary each client prints. bench-suite reads the summary's last
+// open-file limit, and the summary each client prints. bench-scale reads the summary's last
 // line:
 //
 //   result requests=N succeeded=S failed=F wall_ms=W sent_ms=A slowest_ms=L peak_rss_kib=M
@@ -16,12 +16,12 @@
 //
 //   peak_rss_kib  the most resident memory the process ever held (VmHWM, /proc/self/status)
 //
-// CPU time is not measured here: bench-suite takes it from the kernel's accounting of the
+// CPU time is not measured here: bench-scale takes it from the kernel's accounting of the
 // whole process (wait4's struct rusage) when the client exits. Peak memory is read here
 // and not from that rusage: a child started with fork or posix_spawn keeps its parent's
 // peak in ru_maxrss across exec (Linux's exec_mmap carries over the larger of the old and
 // new address spaces' peaks), so ru_maxrss would never show a client smaller than the
-// suite that started it.
+// program that started it.
 //
 // Platform: Linux (/proc/self/status for the peak memory).
 #pragma once
@@ -203,7 +203,7 @@ inline double milliseconds(Clock::duration duration) {
     return std::chrono::duration<double, std::milli>(duration).count();
 }
 
-// Prints what happened, then the `result` line bench-suite reads. Returns the exit status:
+// Prints what happened, then the `result` line bench-scale reads. Returns the exit status:
 // 0 when every request got the right answer, 1 otherwise.
 inline int print_summary(const Options& options, const std::vector<Outcome>& outcomes,
                          Clock::time_point start) {

@@ -180,11 +180,15 @@ inline std::string cell(const Summary& summary, int decimals, double scale = 1) 
 
 // 10000 -> "10,000": the sizes are read by people.
 inline std::string with_commas(long value) {
-    std::string digits = std::to_string(value);
-    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) {
-        digits.insert(static_cast<std::size_t>(at), ",");
+    const std::string digits = std::to_string(value);
+    std::string text;
+    for (std::size_t at = 0; at < digits.size(); ++at) {
+        if (at > 0 && (digits.size() - at) % 3 == 0) {
+            text += ',';
+        }
+        text += digits[at];
     }
-    return digits;
+    return text;
 }
 
 inline void write_file(const std::string& path, const std::string& text) {

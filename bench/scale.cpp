@@ -54,7 +54,7 @@ struct Run {
 };
 
 std::string format(const char* pattern, auto... values) {
-    char text[512];
+    char text[2048];
     std::snprintf(text, sizeof text, pattern, values...);
     return text;
 }
@@ -382,8 +382,8 @@ int main(int argc, char** argv) {
             for (std::size_t run = 0; run < runs[{way.key, size}].size(); ++run) {
                 const Run& one = runs[{way.key, size}][run];
                 if (one.failed > 0) {
-                    failures += "- " + way.label + ", N = " + with_commas(size) +
-                                format(", run %zu: ", run + 1) + one.reasons + "\n";
+                    failures += format("- %s, N = %s, run %zu: %s\n", way.label.c_str(),
+                                       with_commas(size).c_str(), run + 1, one.reasons.c_str());
                 }
             }
         }

@@ -18,13 +18,14 @@
 // Usage:    bench-concurrency-models threads|fibers|callbacks|coroutines
 //                                    [--tasks N] [--switches N] [--sleep-ms MS]
 //           (defaults: 10000 tasks, 1000000 switches, tasks sleep 200 ms)
+//           bench-concurrency-models rows [--runs R] [the same options]
+//           (bench/run: the four models R times each, default 5, and the page's table rows)
 // Platform: Linux (/proc/self/status), x86-64 or ARM64 (the fiber switch).
 //
 // Output: what it did, then one line `result model=... ` with the numbers, for a report.
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
@@ -43,6 +44,8 @@
 #include <utility>
 #include <vector>
 
+#include "command_line.hpp"
+#include "measure.h"
 #include "switch_stack.h"  // ch02-fibers' switch_stack and prepare_stack, for this CPU
 
 using Clock = std::chrono::steady_clock;
@@ -55,27 +58,6 @@ using Clock = std::chrono::steady_clock;
     std::fprintf(stderr, "bench-concurrency-models: %.*s: %s\n", static_cast<int>(call.size()),
                  call.data(), std::strerror(errno));
     std::exit(1);
-}
-
-constexpr std::string_view usage_text =
-    "usage: bench-concurrency-models threads|fibers|callbacks|coroutines\n"
-    "                                [--tasks N] [--switches N] [--sleep-ms MS]\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "bench-concurrency-models: %s\n%.*s", message.c_str(),
-                 static_cast<int>(usage_text.size()), usage_text.data());
-    std::exit(2);
-}
-
-int parse_number(std::string_view text, std::string_view flag, int lowest, int highest) {
-    int value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
-        value < lowest || value > highest) {
-        usage_error(std::string(flag) + " needs a whole number from " + std::to_string(lowest) +
-                    " to " + std::to_string(highest) + ", not '" + std::string(text) + "'");
-    }
-    return value;
 }
 
 // One field of /proc/self/status in KiB ("VmHWM:     1234 kB").
@@ -423,36 +405,90 @@ Measurement measure_coroutines(int tasks, int switches, Clock::duration sleep) {
 // main
 // ----------------------------------------------------------------------------------------
 
+// The four models, in the chapter's order, with what the page's table calls each, and what
+// one hand-over from task to task is in it.
+struct Model {
+    const char* key;        // the program's first argument
+    const char* label;      // the table's first column
+    const char* hand_over;  // the table's last column
+};
+const Model models[] = {
+    {"threads", "OS threads (`std::thread`, default stack)",
+     "a context switch through a futex, in the kernel: section 1's last row"},
+    {"fibers", "fibers (ch02-fibers' `switch_stack`, 64 KiB stacks)",
+     "`switch_stack` from one fiber straight to another"},
+    {"callbacks", "callbacks (a timer loop, as in ch02-callbacks)",
+     "the loop runs one callback, which sets the next"},
+    {"coroutines", "coroutines (C++20, as in ch02-coroutines)",
+     "`resume()` of a coroutine that suspends again at once"},
+};
+
+// rows: R rounds, the four models taking turns in each (a burst of other work on the
+// machine spreads over all of them), each run its own process (this program again); then
+// the page's section 4 table rows, "median (min–max)" over the runs.
+int print_rows(int runs, int tasks, int switches, int sleep_ms) {
+    const std::string folder = measure::work_folder();
+    std::map<std::pair<std::string, std::string>, std::vector<double>> values;
+    int status = 0;
+    for (int run = 0; run < runs; ++run) {
+        for (const Model& model : models) {
+            const measure::Finished finished = measure::run(
+                {"/proc/self/exe", model.key, "--tasks", std::to_string(tasks), "--switches",
+                 std::to_string(switches), "--sleep-ms", std::to_string(sleep_ms)},
+                folder);
+            if (!finished.succeeded()) {
+                std::fprintf(stderr, "bench-concurrency-models %s: %s\n", model.key,
+                             finished.how_it_ended().c_str());
+                status = 1;
+            }
+            for (const char* name : {"create_ns", "peak_kib", "bytes_per_task", "switch_ns"}) {
+                values[{model.key, name}].push_back(measure::result(finished.output, name));
+            }
+        }
+    }
+    for (const Model& model : models) {
+        const auto summary = [&](const char* name) {
+            return measure::summarize(values[{model.key, name}]);
+        };
+        const bool threads = std::string_view(model.key) == "threads";
+        std::printf("| %s | %s | %s | %s | %s | %s |\n", model.label,
+                    measure::cell(summary("create_ns"), 0).c_str(),
+                    measure::cell(summary("peak_kib"), 1, 1.0 / 1024).c_str(),
+                    measure::cell(summary("bytes_per_task"), 0).c_str(),
+                    threads ? "section 1" : measure::cell(summary("switch_ns"), 1).c_str(),
+                    model.hand_over);
+    }
+    unlink((folder + "/stdout.txt").c_str());  // Best effort: a scratch folder under /tmp.
+    unlink((folder + "/stderr.txt").c_str());
+    rmdir(folder.c_str());
+    return status;
+}
+
 int main(int argc, char** argv) {
-    if (argc < 2) {
-        usage_error("which model?");
-    }
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view argument = argv[index];
-        if (argument == "--help" || argument == "-h") {
-            std::printf("%.*s", static_cast<int>(usage_text.size()), usage_text.data());
-            return 0;
-        }
-    }
-    const std::string_view model = argv[1];
-    int tasks = 10000;
-    int switches = 1000000;
-    int sleep_ms = 200;
-    for (int index = 2; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (index + 1 >= argc) {
-            usage_error("unknown option or missing value: '" + std::string(flag) + "'");
-        }
-        const std::string_view value = argv[++index];
-        if (flag == "--tasks") {
-            tasks = parse_number(value, flag, 1, 1000000);
-        } else if (flag == "--switches") {
-            switches = parse_number(value, flag, 1, 100000000);
-        } else if (flag == "--sleep-ms") {
-            sleep_ms = parse_number(value, flag, 0, 60000);
-        } else {
-            usage_error("unknown option '" + std::string(flag) + "'");
-        }
+    CLI::App app{"What a task costs in each of chapter 2's four models.",
+                 "bench-concurrency-models"};
+    std::string model;
+    int tasks = 10000, switches = 1000000, sleep_ms = 200, runs = 5;
+    app.add_option("model", model,
+                   "threads, fibers, callbacks or coroutines; or rows: all "
+                   "four, R times each, and the page's table rows")
+        ->required()
+        ->check(CLI::IsMember({"threads", "fibers", "callbacks", "coroutines", "rows"}));
+    app.add_option("--tasks", tasks, "sleeping tasks")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    app.add_option("--switches", switches, "hand-overs timed")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000000));
+    app.add_option("--sleep-ms", sleep_ms, "how long each task sleeps")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 60000));
+    app.add_option("--runs", runs, "with rows: the rounds")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    parse_command_line(app, argc, argv);
+    if (model == "rows") {
+        return print_rows(runs, tasks, switches, sleep_ms);
     }
     const Clock::duration sleep = std::chrono::milliseconds(sleep_ms);
 
@@ -463,10 +499,8 @@ int main(int argc, char** argv) {
         result = measure_fibers(tasks, switches, sleep);
     } else if (model == "callbacks") {
         result = measure_callbacks(tasks, switches, sleep);
-    } else if (model == "coroutines") {
-        result = measure_coroutines(tasks, switches, sleep);
     } else {
-        usage_error("unknown model '" + std::string(model) + "'");
+        result = measure_coroutines(tasks, switches, sleep);
     }
 
     const long growth_kib = result.peak_kib - result.resident_before_kib;

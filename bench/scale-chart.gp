@@ -1,6 +1,6 @@
 # bench/scale-chart.gp: the scale test's chart, peak memory and wall time against N.
 #
-# bench-suite runs it after the scale test (gnuplot from Debian's gnuplot-nox):
+# bench/run runs it after the scale test (gnuplot from Debian's gnuplot-nox):
 #   gnuplot -e "datafile='scale.dat'; outputfile='docs/benchmarks-scale.svg'; ways=5; \
 #               delay_ms=1000" bench/scale-chart.gp
 # The data file holds one block per way of waiting (thread per request, raw epoll, raw

@@ -1,11 +1,11 @@
-// bench/scale_client.h: what the five scale clients share, so that each client's file
+// bench/scale_client.h: what the six scale clients share, so that each client's file
 // holds only its way of waiting.
 //
 // The scale test sends N requests `GET /{delay}/bench-{i}` to the delay server at once and
-// waits for all N answers. Five programs do it five ways (scale_threads.cpp,
-// scale_epoll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
+// waits for all N answers. Six programs do it six ways (scale_threads.cpp, scale_epoll.cpp,
+// scale_poll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
 // the same and lives here: the command line, the request and the check of its answer, the
-// open-file limit, and the summary each client prints. bench-suite reads the summary's last
+// open-file limit, and the summary each client prints. bench-scale reads the summary's last
 // line:
 //
 //   result requests=N succeeded=S failed=F wall_ms=W sent_ms=A slowest_ms=L peak_rss_kib=M
@@ -16,12 +16,12 @@
 //
 //   peak_rss_kib  the most resident memory the process ever held (VmHWM, /proc/self/status)
 //
-// CPU time is not measured here: bench-suite takes it from the kernel's accounting of the
+// CPU time is not measured here: bench-scale takes it from the kernel's accounting of the
 // whole process (wait4's struct rusage) when the client exits. Peak memory is read here
 // and not from that rusage: a child started with fork or posix_spawn keeps its parent's
 // peak in ru_maxrss across exec (Linux's exec_mmap carries over the larger of the old and
 // new address spaces' peaks), so ru_maxrss would never show a client smaller than the
-// suite that started it.
+// program that started it.
 //
 // Platform: Linux (/proc/self/status for the peak memory).
 #pragma once
@@ -42,6 +42,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "command_line.hpp"
 
 namespace scale {
 
@@ -65,102 +67,57 @@ inline const char* program_way = "";
     std::exit(1);
 }
 
-// The workspace's convention, as in the examples: --help (or -h) prints this to standard
-// output and exits 0; a bad option prints what was wrong, then this, to standard error and
-// exits 2.
-inline void print_usage(std::FILE* to) {
-    std::fprintf(to,
-                 "usage: %s [--address HOST:PORT] [--requests N] [--delay-ms MS]\n"
-                 "N delayed requests to the delay server at once, waited for by %s.\n"
-                 "  --address HOST:PORT  the delay server; HOST is an IPv4 address (default\n"
-                 "                       127.0.0.1:8080)\n"
-                 "  --requests N         how many, each on its own connection, 1 to 1000000\n"
-                 "                       (default 100)\n"
-                 "  --delay-ms MS        the delay every request asks for, 0 to 600000 (default\n"
-                 "                       1000): the same for all, where the examples' --step\n"
-                 "                       gives each request its own\n"
-                 "  --help               this text\n",
-                 program_name, program_way);
-}
-
-[[noreturn]] inline void usage_error(const std::string& message) {
-    std::fprintf(stderr, "%s: %s\n", program_name, message.c_str());
-    print_usage(stderr);
-    std::exit(2);
-}
-
 // --------------------------------------------------------------------------------------------
-// The command line
+// The command line (the workspace's convention: tools/command-line/command_line.hpp)
 // --------------------------------------------------------------------------------------------
 
 struct Options {
-    std::string host;        // "127.0.0.1"
-    std::uint16_t port = 0;  // the delay server's port
-    sockaddr_in address{};   // both of them, ready for connect()
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;  // the delay server's port
+    sockaddr_in address{};      // both of them, ready for connect()
     int requests = 100;
     int delay_ms = 1000;
 };
 
-// 'text', in quotes, for messages. (Built by appending: GCC 12 at -O3 warns wrongly about
-// "literal" + std::string, its bug 105651.)
-inline std::string quoted(std::string_view text) {
-    std::string result = "'";
-    result += text;
-    result += "'";
-    return result;
-}
-
-inline int parse_number(std::string_view text, std::string_view what, int lowest, int highest) {
-    int value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
-        value < lowest || value > highest) {
-        usage_error(std::string(what) + " needs a whole number from " + std::to_string(lowest) +
-                    " to " + std::to_string(highest) + ", not " + quoted(text));
-    }
-    return value;
-}
-
-// HOST:PORT into the address connect() takes.
-inline void set_address(Options& options, std::string_view address) {
+// HOST:PORT into the address connect() takes; "" when it is one, else what is wrong.
+inline std::string set_address(Options& options, const std::string& address) {
     const std::size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos) {
-        usage_error("--address needs HOST:PORT, not " + quoted(address));
+    int port = 0;
+    const char* const end = address.data() + address.size();
+    if (colon == std::string::npos ||
+        std::from_chars(address.data() + colon + 1, end, port).ptr != end || port < 1 ||
+        port > 65535) {
+        return "--address needs HOST:PORT, not " + address;
     }
     options.host = address.substr(0, colon);
-    options.port =
-        static_cast<std::uint16_t>(parse_number(address.substr(colon + 1), "PORT", 1, 65535));
+    options.port = static_cast<std::uint16_t>(port);
     options.address.sin_family = AF_INET;
     options.address.sin_port = htons(options.port);  // network byte order
     if (inet_pton(AF_INET, options.host.c_str(), &options.address.sin_addr) != 1) {
-        usage_error(quoted(options.host) + " is not an IPv4 address");
+        return options.host + " is not an IPv4 address";
     }
+    return "";
 }
 
 inline Options parse_options(int argc, char** argv) {
     Options options;
     set_address(options, "127.0.0.1:8080");
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view flag = argv[index];
-        if (flag == "--help" || flag == "-h") {
-            print_usage(stdout);
-            std::exit(0);
-        }
-        if (flag != "--address" && flag != "--requests" && flag != "--delay-ms") {
-            usage_error("unknown option " + quoted(flag));
-        }
-        if (index + 1 >= argc) {
-            usage_error(std::string(flag) + " needs a value");
-        }
-        const std::string_view value = argv[++index];
-        if (flag == "--address") {
-            set_address(options, value);
-        } else if (flag == "--requests") {
-            options.requests = parse_number(value, flag, 1, 1000000);
-        } else {
-            options.delay_ms = parse_number(value, flag, 0, 600000);
-        }
-    }
+    CLI::App app{std::string("N delayed requests to the delay server at once, waited for by ") +
+                     program_way + ".",
+                 program_name};
+    std::string address = "127.0.0.1:8080";
+    app.add_option("--address", address, "the delay server, HOST:PORT; HOST is an IPv4 address")
+        ->capture_default_str()
+        ->check([&options](const std::string& value) { return set_address(options, value); });
+    app.add_option("--requests", options.requests, "how many, each on its own connection")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
+    app.add_option("--delay-ms", options.delay_ms,
+                   "the delay every request asks for: the same for all, where the examples' "
+                   "--step gives each request its own")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 600000));
+    parse_command_line(app, argc, argv);
     return options;
 }
 
@@ -246,7 +203,7 @@ inline double milliseconds(Clock::duration duration) {
     return std::chrono::duration<double, std::milli>(duration).count();
 }
 
-// Prints what happened, then the `result` line bench-suite reads. Returns the exit status:
+// Prints what happened, then the `result` line bench-scale reads. Returns the exit status:
 // 0 when every request got the right answer, 1 otherwise.
 inline int print_summary(const Options& options, const std::vector<Outcome>& outcomes,
                          Clock::time_point start) {

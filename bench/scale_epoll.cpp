@@ -9,7 +9,7 @@
 // the handshake is done; then the request is sent.
 //
 // Usage:    bench-scale-epoll [--address HOST:PORT] [--requests N] [--delay-ms MS]
-//           (bench-suite runs it against a delay server it started; see bench/README.md)
+//           (bench-scale runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (epoll).
 //
 // What to watch for: the wall time stays near the delay as N grows, and `Threads: 1` in

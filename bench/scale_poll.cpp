@@ -8,7 +8,7 @@
 // for the re-arm. The target: wall time and peak memory within 5% of raw epoll's.
 //
 // Usage:    bench-scale-poll [--address HOST:PORT] [--requests N] [--delay-ms MS]
-//           (bench-suite runs it against a delay server it started; see bench/README.md)
+//           (bench-scale runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (ch03-poll's epoll backend).
 #include <sys/socket.h>
 #include <unistd.h>

@@ -17,9 +17,11 @@
 // Usage:    bench-thread-costs spawn [--count N]                    (default 2000)
 //           bench-thread-costs idle [--threads N] [--stack-kib K]   (1000; K 0: default size)
 //           bench-thread-costs switch pipe|futex [--round-trips N]  (50000)
+//           bench-thread-costs rows [--runs R] [--count N] [--threads N] [--round-trips N]
+//             (bench/run: each measurement R times, default 5, and the page's table rows)
 // Platform: Linux (/proc, futex, CPU affinity).
 //
-// Output: what it did, then one line `result name=value ...` that bench-suite reads.
+// Output: what it did, then one line `result name=value ...` that `rows` reads.
 // What to watch for: the resident cost of a parked thread is a few pages, whatever its
 // stack size; the address space it reserves is its whole stack.
 #include <linux/futex.h>
@@ -31,7 +33,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -44,6 +45,9 @@
 #include <thread>
 #include <vector>
 
+#include "command_line.hpp"
+#include "measure.h"
+
 using Clock = std::chrono::steady_clock;
 
 // ----------------------------------------------------------------------------------------
@@ -55,36 +59,6 @@ using Clock = std::chrono::steady_clock;
     std::fprintf(stderr, "bench-thread-costs: %.*s: %s\n", static_cast<int>(call.size()),
                  call.data(), std::strerror(error_number));
     std::exit(1);
-}
-
-// The workspace's convention: --help (or -h) prints this to standard output and exits 0;
-// a bad option prints what was wrong, then this, to standard error and exits 2.
-const char* const usage =
-    "usage: bench-thread-costs spawn [--count N]\n"
-    "       bench-thread-costs idle [--threads N] [--stack-kib K]\n"
-    "       bench-thread-costs switch pipe|futex [--round-trips N]\n"
-    "What an OS thread costs: to start, to keep parked, to switch to.\n"
-    "  spawn   start and join N threads one after another (default 2000); the median\n"
-    "  idle    park N threads (default 1000) with K KiB stacks (default 0: the default\n"
-    "          size); the memory each holds\n"
-    "  switch  hand a token back and forth N times (default 50000) between two threads\n"
-    "          on one CPU, through a pipe or a futex; the time per switch\n"
-    "  --help  this text\n";
-
-[[noreturn]] void usage_error(const std::string& message) {
-    std::fprintf(stderr, "bench-thread-costs: %s\n%s", message.c_str(), usage);
-    std::exit(2);
-}
-
-int parse_number(std::string_view text, std::string_view flag, int lowest, int highest) {
-    int value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
-        value < lowest || value > highest) {
-        usage_error(std::string(flag) + " needs a whole number from " + std::to_string(lowest) +
-                    " to " + std::to_string(highest) + ", not '" + std::string(text) + "'");
-    }
-    return value;
 }
 
 double nanoseconds(Clock::duration duration) {
@@ -352,57 +326,134 @@ void measure_switch(std::string_view mechanism, int round_trips) {
 // main
 // ----------------------------------------------------------------------------------------
 
+// rows: each measurement R times, each run its own process (this program again), and the
+// page's section 1 table rows, "median (min–max)" over the runs.
+int print_rows(const char* self, int runs, int count, int threads, int round_trips) {
+    const std::string folder = measure::work_folder();
+    struct Row {
+        const char* label;
+        std::vector<std::string> arguments;
+        const char* value;  // the name in the `result` line
+        int decimals;
+        double scale;
+    };
+    const std::string parked = measure::with_commas(threads) + " parked threads";
+    const std::vector<Row> rows = {
+        {"start and join one thread (`std::thread`), µs",
+         {"spawn", "--count", std::to_string(count)},
+         "spawn_join_ns",
+         1,
+         0.001},
+        {"resident memory per thread, PARKED, default stack, KiB",
+         {"idle", "--threads", std::to_string(threads)},
+         "rss_kib",
+         1,
+         1},
+        {"address space per thread, the same, KiB", {}, "virtual_kib", 0, 1},
+        {"resident memory per thread, PARKED, 64 KiB stack, KiB",
+         {"idle", "--threads", std::to_string(threads), "--stack-kib", "64"},
+         "rss_kib",
+         1,
+         1},
+        {"address space per thread, the same, KiB", {}, "virtual_kib", 0, 1},
+        {"kernel stack per thread (machine-wide `KernelStack`), KiB", {}, "kernel_stack_kib", 1, 1},
+        {"context switch between two threads on one CPU, through a pipe, ns",
+         {"switch", "pipe", "--round-trips", std::to_string(round_trips)},
+         "switch_ns",
+         0,
+         1},
+        {"context switch, the same, through a futex, ns",
+         {"switch", "futex", "--round-trips", std::to_string(round_trips)},
+         "switch_ns",
+         0,
+         1},
+    };
+    // A row without arguments reads another value of the run above it.
+    std::vector<std::vector<std::string>> outputs(rows.size());
+    int status = 0;
+    for (int run = 0; run < runs; ++run) {
+        for (std::size_t row = 0; row < rows.size(); ++row) {
+            if (rows[row].arguments.empty()) {
+                outputs[row].push_back(outputs[row - 1].back());
+                continue;
+            }
+            std::vector<std::string> arguments = {self};
+            arguments.insert(arguments.end(), rows[row].arguments.begin(),
+                             rows[row].arguments.end());
+            const measure::Finished finished = measure::run(arguments, folder);
+            if (!finished.succeeded()) {
+                std::fprintf(stderr, "bench-thread-costs %s: %s\n", rows[row].arguments[0].c_str(),
+                             finished.how_it_ended().c_str());
+                status = 1;
+            }
+            outputs[row].push_back(finished.output);
+        }
+    }
+    for (const Row& row : rows) {
+        std::vector<double> values;
+        for (const std::string& output : outputs[static_cast<std::size_t>(&row - rows.data())]) {
+            values.push_back(measure::result(output, row.value));
+        }
+        std::string label = row.label;
+        if (const std::size_t at = label.find("PARKED"); at != std::string::npos) {
+            label.replace(at, 6, parked);
+        }
+        std::printf("| %s | %s |\n", label.c_str(),
+                    measure::cell(measure::summarize(values), row.decimals, row.scale).c_str());
+    }
+    unlink((folder + "/stdout.txt").c_str());  // Best effort: a scratch folder under /tmp.
+    unlink((folder + "/stderr.txt").c_str());
+    rmdir(folder.c_str());
+    return status;
+}
+
 int main(int argc, char** argv) {
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view argument = argv[index];
-        if (argument == "--help" || argument == "-h") {
-            std::fputs(usage, stdout);
-            return 0;
-        }
+    CLI::App app{"What an OS thread costs: to start, to keep parked, to switch to.",
+                 "bench-thread-costs"};
+    app.require_subcommand(1);
+    int count = 2000, threads = 1000, stack_kib = 0, round_trips = 50000, runs = 5;
+    std::string mechanism;
+    CLI::App* spawn = app.add_subcommand("spawn",
+                                         "start and join N threads one after "
+                                         "another; the median");
+    spawn->add_option("--count", count, "how many")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000000));
+    CLI::App* idle = app.add_subcommand("idle", "park N threads; the memory each holds");
+    idle->add_option("--threads", threads, "how many")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000000));
+    idle->add_option("--stack-kib", stack_kib, "their stack size (0: the default)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1048576));
+    CLI::App* change = app.add_subcommand("switch",
+                                          "hand a token back and forth N times "
+                                          "between two threads on one CPU");
+    change->add_option("mechanism", mechanism, "pipe or futex")
+        ->required()
+        ->check(CLI::IsMember({"pipe", "futex"}));
+    change->add_option("--round-trips", round_trips, "how many")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10000000));
+    CLI::App* rows = app.add_subcommand("rows",
+                                        "all of them, each R times as its own "
+                                        "process: the page's table rows");
+    rows->add_option("--runs", runs, "runs of each")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    rows->add_option("--count", count, "spawn's count")->capture_default_str();
+    rows->add_option("--threads", threads, "idle's threads")->capture_default_str();
+    rows->add_option("--round-trips", round_trips, "switch's round trips")->capture_default_str();
+    parse_command_line(app, argc, argv);
+    if (rows->parsed()) {
+        return print_rows("/proc/self/exe", runs, count, threads, round_trips);
     }
-    if (argc < 2) {
-        usage_error("which measurement? spawn, idle or switch");
-    }
-    const std::string_view what = argv[1];
-    int next = 2;
-    std::string_view mechanism;
-    if (what == "switch") {
-        if (argc < 3 ||
-            (std::string_view(argv[2]) != "pipe" && std::string_view(argv[2]) != "futex")) {
-            usage_error("switch needs pipe or futex");
-        }
-        mechanism = argv[2];
-        next = 3;
-    } else if (what != "spawn" && what != "idle") {
-        usage_error("unknown measurement '" + std::string(what) + "'");
-    }
-    int count = what == "spawn" ? 2000 : what == "idle" ? 1000 : 50000;
-    int stack_kib = 0;
-    for (int index = next; index < argc; index += 2) {
-        const std::string_view flag = argv[index];
-        const bool counts = (what == "spawn" && flag == "--count") ||
-                            (what == "idle" && flag == "--threads") ||
-                            (what == "switch" && flag == "--round-trips");
-        const bool stack = what == "idle" && flag == "--stack-kib";
-        if (!counts && !stack) {
-            usage_error("unknown option '" + std::string(flag) + "' for " + std::string(what));
-        }
-        if (index + 1 >= argc) {
-            usage_error(std::string(flag) + " needs a value");
-        }
-        const std::string_view value = argv[index + 1];
-        if (counts) {
-            count = parse_number(value, flag, 1, 10000000);
-        } else {
-            stack_kib = parse_number(value, flag, 0, 1048576);
-        }
-    }
-    if (what == "spawn") {
+    if (spawn->parsed()) {
         measure_spawn(count);
-    } else if (what == "idle") {
-        measure_idle(count, stack_kib);
+    } else if (idle->parsed()) {
+        measure_idle(threads, stack_kib);
     } else {
-        measure_switch(mechanism, count);
+        measure_switch(mechanism, round_trips);
     }
     return 0;
 }

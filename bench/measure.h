@@ -1,0 +1,202 @@
+// bench/measure.h: what the programs that print the page's rows share: running one
+// measurement as its own process, and turning its runs into a table cell.
+//
+// Every measurement runs in a process of its own, so nothing one leaves behind (memory,
+// threads, sockets in TIME_WAIT) is counted in the next. A program prints one line
+// `result name=value ...` per measurement; the program that runs it R times reads that
+// line, takes the CPU time from the kernel's accounting of the whole process (wait4's
+// struct rusage), and prints markdown rows whose cells are "median (min–max)".
+//
+// Platform: Linux (posix_spawn, wait4).
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace measure {
+
+[[noreturn]] inline void fail(const std::string& call, int error_number = errno) {
+    std::fprintf(stderr, "bench: %s: %s\n", call.c_str(), std::strerror(error_number));
+    std::exit(1);
+}
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream file(path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+// Starts a program with its standard output (and error) going to files. A file, not a
+// pipe: a pipe nobody reads fills up (the delay server logs a line per request).
+inline pid_t start(const std::vector<std::string>& arguments, const std::string& stdout_path,
+                   const std::string& stderr_path) {
+    posix_spawn_file_actions_t actions;
+    // The posix_spawn functions return an error number instead of setting errno.
+    if (const int error = posix_spawn_file_actions_init(&actions); error != 0) {
+        fail("posix_spawn_file_actions_init", error);
+    }
+    for (const auto& [descriptor, path] :
+         {std::pair{STDOUT_FILENO, &stdout_path}, std::pair{STDERR_FILENO, &stderr_path}}) {
+        const int error = posix_spawn_file_actions_addopen(&actions, descriptor, path->c_str(),
+                                                           O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (error != 0) {
+            fail("posix_spawn_file_actions_addopen", error);
+        }
+    }
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    const int error = posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);  // Cannot fail once init succeeded.
+    if (error != 0) {
+        fail("posix_spawn " + arguments[0], error);
+    }
+    return child;
+}
+
+// A process that has ended: how, what it printed, and the CPU time it used.
+struct Finished {
+    int status = 0;
+    double cpu_ms = 0;  // user + system time, from wait4
+    std::string output;
+    std::string errors;
+
+    bool succeeded() const {
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    std::string how_it_ended() const {
+        if (WIFSIGNALED(status)) {
+            return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+        }
+        const std::string first_error = errors.substr(0, errors.find('\n'));
+        return "exit status " + std::to_string(WEXITSTATUS(status)) +
+               (first_error.empty() ? "" : ": " + first_error);
+    }
+};
+
+inline double milliseconds(const timeval& time) {
+    return static_cast<double>(time.tv_sec) * 1000.0 + static_cast<double>(time.tv_usec) / 1000.0;
+}
+
+inline Finished wait_for(pid_t child) {
+    Finished finished;
+    rusage usage{};
+    while (wait4(child, &finished.status, 0, &usage) < 0) {
+        if (errno != EINTR) {
+            fail("wait4");
+        }
+    }
+    finished.cpu_ms = milliseconds(usage.ru_utime) + milliseconds(usage.ru_stime);
+    return finished;
+}
+
+// Runs a program to its end; `folder` holds its output files.
+inline Finished run(const std::vector<std::string>& arguments, const std::string& folder) {
+    const std::string out = folder + "/stdout.txt";
+    const std::string err = folder + "/stderr.txt";
+    Finished finished = wait_for(start(arguments, out, err));
+    finished.output = read_file(out);
+    finished.errors = read_file(err);
+    return finished;
+}
+
+// A value of the `result name=value ...` line; NaN if there is none.
+inline double result(const std::string& output, const std::string& name) {
+    const std::size_t line = output.rfind("result ");
+    const std::size_t at = output.find(" " + name + "=", line);
+    if (line == std::string::npos || at == std::string::npos) {
+        return std::nan("");
+    }
+    return std::strtod(output.c_str() + at + name.size() + 2, nullptr);
+}
+
+// A fresh folder under /tmp for the programs' output files.
+inline std::string work_folder() {
+    char folder[] = "/tmp/bench-XXXXXX";
+    if (mkdtemp(folder) == nullptr) {
+        fail("mkdtemp");
+    }
+    return folder;
+}
+
+// The median, smallest and largest of the runs (NaN runs, which failed, left out).
+struct Summary {
+    double median = std::nan("");
+    double min = std::nan("");
+    double max = std::nan("");
+    int count = 0;
+};
+
+inline Summary summarize(std::vector<double> values) {
+    std::erase_if(values, [](double value) { return std::isnan(value); });
+    Summary summary;
+    summary.count = static_cast<int>(values.size());
+    if (values.empty()) {
+        return summary;
+    }
+    std::sort(values.begin(), values.end());
+    const std::size_t middle = values.size() / 2;
+    summary.median =
+        values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+    summary.min = values.front();
+    summary.max = values.back();
+    return summary;
+}
+
+// "1.02 (1.01–1.04)": the median, then the smallest and largest run.
+inline std::string cell(const Summary& summary, int decimals, double scale = 1) {
+    char text[96];
+    if (summary.count == 0) {
+        return "-";
+    }
+    if (summary.count == 1) {
+        std::snprintf(text, sizeof text, "%.*f", decimals, summary.median * scale);
+    } else {
+        std::snprintf(text, sizeof text, "%.*f (%.*f–%.*f)", decimals, summary.median * scale,
+                      decimals, summary.min * scale, decimals, summary.max * scale);
+    }
+    return text;
+}
+
+// 10000 -> "10,000": the sizes are read by people.
+inline std::string with_commas(long value) {
+    const std::string digits = std::to_string(value);
+    std::string text;
+    for (std::size_t at = 0; at < digits.size(); ++at) {
+        if (at > 0 && (digits.size() - at) % 3 == 0) {
+            text += ',';
+        }
+        text += digits[at];
+    }
+    return text;
+}
+
+inline void write_file(const std::string& path, const std::string& text) {
+    std::ofstream file(path);
+    file << text;
+    if (!file.flush()) {
+        fail("write " + path);
+    }
+}
+
+}  // namespace measure

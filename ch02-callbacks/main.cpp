@@ -29,6 +29,8 @@
 #include <thread>
 #include <utility>
 
+#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -103,22 +105,8 @@ constexpr char usage_text[] =
     "Prints five lines from three timer callbacks on one thread.\n"
     "Takes no arguments; --help or -h prints this text.\n";
 
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "ch02-callbacks: takes no arguments, not '%s'\n%s", argv[1], usage_text);
-    std::exit(2);
-}
-
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    refuse_arguments(argc, argv, "ch02-callbacks", usage_text);  // support/no_arguments.hpp
     run();
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
 #include "switch_stack.h"
 
 namespace {
@@ -71,23 +72,9 @@ constexpr char usage_text[] =
     "Checks that switch_stack keeps every callee-saved register.\n"
     "Takes no arguments; --help or -h prints this text.\n";
 
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "ch02-fibers-switch-check: takes no arguments, not '%s'\n%s", argv[1],
-                 usage_text);
-    std::exit(2);
-}
-
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    refuse_arguments(argc, argv, "ch02-fibers-switch-check",
+                     usage_text);  // support/no_arguments.hpp
     fiber_stack_pointer = prepare_stack(fiber_stack, fiber_stack + check_stack_bytes, fiber_entry);
 
     const std::uint64_t w0 = whole_seed * 1, w1 = whole_seed * 2, w2 = whole_seed * 3,

@@ -20,6 +20,8 @@
 #include <system_error>
 #include <thread>
 
+#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+
 using namespace std::chrono_literals;
 
 // Each line goes out whole, even when two threads print at once: one thread at a time
@@ -68,22 +70,8 @@ constexpr char usage_text[] =
     "Starts three OS threads and prints five lines in the order their sleeps end.\n"
     "Takes no arguments; --help or -h prints this text.\n";
 
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "ch02-os-threads: takes no arguments, not '%s'\n%s", argv[1], usage_text);
-    std::exit(2);
-}
-
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    refuse_arguments(argc, argv, "ch02-os-threads", usage_text);  // support/no_arguments.hpp
 
     try {
         return run();

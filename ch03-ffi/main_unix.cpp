@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "foreign_unix.h"
+#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
 
 // Writes all of `text` to stdout through libc's write; returns false with errno set.
 bool write_all(std::string_view text) {
@@ -42,22 +43,8 @@ constexpr char usage_text[] =
     "Prints one line through libc's write, declared by hand.\n"
     "Takes no arguments; --help or -h prints this text.\n";
 
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage_text);
-    std::exit(2);
-}
-
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    refuse_arguments(argc, argv, "ch03-ffi", usage_text);  // support/no_arguments.hpp
 
     if (!write_all("Hello world from syscall!\n")) {
         std::fprintf(stderr, "write: %s\n", std::strerror(errno));

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "foreign_windows.h"
+#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
 
 // Prints the system's text for an error code, as Windows itself words it.
 int fail(const char* call) {
@@ -36,22 +37,8 @@ constexpr char usage_text[] =
     "Prints one line through kernel32's WriteConsoleW or WriteFile, declared by hand.\n"
     "Takes no arguments; --help or -h prints this text.\n";
 
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "ch03-ffi: takes no arguments, not '%s'\n%s", argv[1], usage_text);
-    std::exit(2);
-}
-
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    refuse_arguments(argc, argv, "ch03-ffi", usage_text);  // support/no_arguments.hpp
 
     constexpr std::u16string_view message_utf16 = u"Hello world from syscall!\n";
     constexpr std::string_view message_utf8 = "Hello world from syscall!\n";

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
 #include "raw_write.h"
 
 // ----------------------------------------------------------------------------------------
@@ -37,23 +38,8 @@ constexpr char usage_text[] =
     "Prints one line through a system call written in inline assembly.\n"
     "Takes no arguments; --help or -h prints this text.\n";
 
-// --help (or -h) prints the usage and exits 0; any other argument is refused, exit code 2.
-void parse_arguments(int argc, char** argv) {
-    if (argc < 2) {
-        return;
-    }
-    const std::string_view argument = argv[1];
-    if (argument == "--help" || argument == "-h") {
-        std::fputs(usage_text, stdout);
-        std::exit(0);
-    }
-    std::fprintf(stderr, "ch03-raw-syscalls: takes no arguments, not '%s'\n%s", argv[1],
-                 usage_text);
-    std::exit(2);
-}
-
 int main(int argc, char** argv) {
-    parse_arguments(argc, argv);
+    refuse_arguments(argc, argv, "ch03-raw-syscalls", usage_text);  // support/no_arguments.hpp
 
     const char message[] = "Hello world from raw syscall!\n";
     const unsigned long length = sizeof message - 1;  // without the terminating '\0'

@@ -188,23 +188,13 @@ bool read_stream(Stream& stream) {
 // Connecting and sending
 // ----------------------------------------------------------------------------------------
 
-[[noreturn]] void fail_to_connect(const Arguments& arguments, const std::string& why) {
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.address.c_str(), why.c_str(), program_name);
-    std::exit(1);
-}
-
 // Starts a non-blocking connect to host:port: it goes on in the kernel, and the socket is
 // reported writable when it is done (or failed).
 Socket connect_to(const Arguments& arguments) {
     std::string error;
     Socket socket = start_connect(arguments.host, arguments.port, error);
     if (!socket.is_open()) {
-        fail_to_connect(arguments, error);
+        fail_to_connect(arguments.address, error);
     }
     return socket;
 }
@@ -213,7 +203,7 @@ Socket connect_to(const Arguments& arguments) {
 // timeline). A connect that failed shows here: the delay server is not there.
 bool send_all(Stream& stream, const Arguments& arguments) {
     if (const long error = connect_result(stream.socket); error != 0) {
-        fail_to_connect(arguments, socket_error_message(error));
+        fail_to_connect(arguments.address, socket_error_message(error));
     }
     while (!stream.unsent.empty()) {
         const long sent = send_some(stream.socket, stream.unsent);

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "delay_server_client.hpp"  // support/: build_request, fail_to_connect
 #include "future.hpp"
 #include "sockets.hpp"  // ch03-poll's: Socket, start_connect, send_some, receive_some
 
@@ -32,16 +33,6 @@ inline DelayServer delay_server;
     std::exit(1);
 }
 
-[[noreturn]] inline void fail_to_connect(const std::string& why) {
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, delay_server.address.c_str(), why.c_str(), program_name);
-    std::exit(1);
-}
-
 // The book's HttpGetFuture: start the operation on the first poll, then read to the end.
 class HttpGetFuture : public Future {
   public:
@@ -53,9 +44,9 @@ class HttpGetFuture : public Future {
             std::string error;
             stream = start_connect(delay_server.host, delay_server.port, error);
             if (!stream.is_open()) {
-                fail_to_connect(error);
+                fail_to_connect(delay_server.address, error);
             }
-            unsent = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+            unsent = build_request(path);
             return not_ready;  // the book sends here; our connect is still under way
         }
         if (!unsent.empty() && !send_request()) {
@@ -82,7 +73,8 @@ class HttpGetFuture : public Future {
         if (const long result = check_connect(stream); result == connect_under_way) {
             return false;
         } else if (result != 0) {
-            fail_to_connect(socket_error_message(result));  // refused: no server there
+            fail_to_connect(delay_server.address,
+                            socket_error_message(result));  // refused: no server there
         }
         const long sent = send_some(stream, unsent);
         if (sent == socket_failed) {

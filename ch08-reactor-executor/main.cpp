@@ -30,16 +30,6 @@ const char program_purpose[] = "as coroutines on a reactor and an executor";
     std::exit(1);
 }
 
-[[noreturn]] void fail_to_connect(const Arguments& arguments, const std::string& why) {
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.address.c_str(), why.c_str(), program_name);
-    std::exit(1);
-}
-
 // ----------------------------------------------------------------------------------------
 // Connecting, sending, reading: coroutines that a request's task awaits
 // ----------------------------------------------------------------------------------------
@@ -49,11 +39,11 @@ Task connect(TcpStream& stream, const Arguments& arguments) {
     std::string error;
     stream.socket = start_connect(arguments.host, arguments.port, error);
     if (!stream.socket.is_open()) {
-        fail_to_connect(arguments, error);
+        fail_to_connect(arguments.address, error);
     }
     co_await writable(stream);  // the first wait registers the socket
     if (const long result = connect_result(stream.socket); result != 0) {
-        fail_to_connect(arguments, socket_error_message(result));
+        fail_to_connect(arguments.address, socket_error_message(result));
     }
 }
 

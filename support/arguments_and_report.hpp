@@ -24,6 +24,8 @@
 #include <string>
 #include <string_view>
 
+#include "delay_server_client.hpp"  // build_request, fail_to_connect
+
 using Clock = std::chrono::steady_clock;
 
 // Defined in main.cpp: the program's name, which starts every message it prints, and what
@@ -222,16 +224,6 @@ inline void print_response(std::size_t token, const StreamRecord& stream, std::s
 // ----------------------------------------------------------------------------------------
 // The summary
 // ----------------------------------------------------------------------------------------
-
-// The request for one stream: not the whole URL, only what follows the host. GET
-// /5000/request-0 asks the delay server to answer "request-0" after 5000 ms.
-inline std::string build_request(std::string_view path) {
-    return "GET " + std::string(path) +
-           " HTTP/1.1\r\n"
-           "Host: localhost\r\n"
-           "Connection: close\r\n"
-           "\r\n";
-}
 
 // A complete 200 OK answer: the status line, the head up to its empty line, and a body of
 // exactly the size its content-length header gives. The delay server always sends that

@@ -18,7 +18,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "arguments_and_report.hpp"  // Arguments, program_name
+#include "arguments_and_report.hpp"  // Arguments, program_name, fail_to_connect
 
 [[noreturn]] void fail(std::string_view call, int error);  // defined in main.cpp
 
@@ -86,13 +86,7 @@ inline int connect_to(const Arguments& arguments) {
         }
     }
     freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "or let ./run-example %s start one for this run.\n",
-                 program_name, arguments.address.c_str(), std::strerror(last_error), program_name);
-    std::exit(1);
+    fail_to_connect(arguments.address, std::strerror(last_error));
 }
 
 // A blocking send: it returns when every byte is handed to the kernel. MSG_NOSIGNAL: a

@@ -14,7 +14,7 @@
 #include <winsock2.h>  // first: <windows.h> alone would pull in the old <winsock.h>
 #include <ws2tcpip.h>
 
-#include "arguments_and_report.hpp"  // Arguments, program_name
+#include "arguments_and_report.hpp"  // Arguments, program_name, fail_to_connect
 
 std::string error_message(DWORD error);                      // defined in main.cpp
 [[noreturn]] void fail(std::string_view call, DWORD error);  // defined in main.cpp
@@ -55,13 +55,7 @@ inline SOCKET connect_to(const Arguments& arguments, DWORD socket_flags) {
         }
     }
     freeaddrinfo(addresses);
-    std::fprintf(stderr,
-                 "%s: cannot connect to %s: %s\n"
-                 "Is the delay server running? Start it in another terminal with\n"
-                 "    build/default/delayserver/delayserver\n"
-                 "(under Wine the Linux one serves; on Windows, start delayserver.exe).\n",
-                 program_name, arguments.address.c_str(), error_message(last_error).c_str());
-    std::exit(1);
+    fail_to_connect(arguments.address, error_message(last_error));
 }
 
 // A blocking send: it returns when every byte is handed to the kernel. Without an

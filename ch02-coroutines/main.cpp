@@ -45,7 +45,7 @@
 #include <thread>
 #include <utility>
 
-#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -245,7 +245,7 @@ constexpr char usage_text[] =
     "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    refuse_arguments(argc, argv, "ch02-coroutines", usage_text);  // support/no_arguments.hpp
+    refuse_arguments(argc, argv, "ch02-coroutines", usage_text);  // support/one_option.hpp
     run();
     return 0;
 }

@@ -20,7 +20,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
 #include "switch_stack.h"
 
 namespace {
@@ -74,7 +74,7 @@ constexpr char usage_text[] =
 
 int main(int argc, char** argv) {
     refuse_arguments(argc, argv, "ch02-fibers-switch-check",
-                     usage_text);  // support/no_arguments.hpp
+                     usage_text);  // support/one_option.hpp
     fiber_stack_pointer = prepare_stack(fiber_stack, fiber_stack + check_stack_bytes, fiber_entry);
 
     const std::uint64_t w0 = whole_seed * 1, w1 = whole_seed * 2, w2 = whole_seed * 3,

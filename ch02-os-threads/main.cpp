@@ -20,7 +20,7 @@
 #include <system_error>
 #include <thread>
 
-#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
 
 using namespace std::chrono_literals;
 
@@ -71,7 +71,7 @@ constexpr char usage_text[] =
     "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    refuse_arguments(argc, argv, "ch02-os-threads", usage_text);  // support/no_arguments.hpp
+    refuse_arguments(argc, argv, "ch02-os-threads", usage_text);  // support/one_option.hpp
 
     try {
         return run();

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "foreign_unix.h"
-#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
 
 // Writes all of `text` to stdout through libc's write; returns false with errno set.
 bool write_all(std::string_view text) {
@@ -44,7 +44,7 @@ constexpr char usage_text[] =
     "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    refuse_arguments(argc, argv, "ch03-ffi", usage_text);  // support/no_arguments.hpp
+    refuse_arguments(argc, argv, "ch03-ffi", usage_text);  // support/one_option.hpp
 
     if (!write_all("Hello world from syscall!\n")) {
         std::fprintf(stderr, "write: %s\n", std::strerror(errno));

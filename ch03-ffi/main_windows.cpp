@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "foreign_windows.h"
-#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
 
 // Prints the system's text for an error code, as Windows itself words it.
 int fail(const char* call) {
@@ -38,7 +38,7 @@ constexpr char usage_text[] =
     "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    refuse_arguments(argc, argv, "ch03-ffi", usage_text);  // support/no_arguments.hpp
+    refuse_arguments(argc, argv, "ch03-ffi", usage_text);  // support/one_option.hpp
 
     constexpr std::u16string_view message_utf16 = u"Hello world from syscall!\n";
     constexpr std::string_view message_utf8 = "Hello world from syscall!\n";

@@ -26,7 +26,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "no_arguments.hpp"  // refuse_arguments: --help, and no arguments
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
 #include "raw_write.h"
 
 // ----------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ constexpr char usage_text[] =
     "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    refuse_arguments(argc, argv, "ch03-raw-syscalls", usage_text);  // support/no_arguments.hpp
+    refuse_arguments(argc, argv, "ch03-raw-syscalls", usage_text);  // support/one_option.hpp
 
     const char message[] = "Hello world from raw syscall!\n";
     const unsigned long length = sizeof message - 1;  // without the terminating '\0'

@@ -34,7 +34,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "arguments.h"
+#include "one_option.hpp"  // support/: parse_one_option, --help and the usage error
 
 // An address as the same text on every OS (printf's %p differs between C libraries).
 unsigned long long address_of(const void* pointer) {
@@ -319,8 +319,29 @@ void step_3_the_reference_parameter(bool dangling) {
     greeting.resume();    // reads name: by value, the frame's own; by reference, gone
 }
 
+// ----------------------------------------------------------------------------------------
+// main: the options choose what to run
+// ----------------------------------------------------------------------------------------
+
+constexpr char usage_text[] =
+    "usage: ch09-coroutine-frames [--move-unpinned | --dangling]\n"
+    "Shows where a coroutine keeps its locals, why moving its owner moves nothing else,\n"
+    "and what breaks when a state machine that points into itself moves.\n"
+    "  (no option)       the three steps, with the fixes: every address checked\n"
+    "  --move-unpinned   step 2 unfixed: the moved state machine writes through a pointer\n"
+    "                    into a place that has ended\n"
+    "  --dangling        step 3 unfixed: a coroutine reads a reference parameter whose\n"
+    "                    argument has ended\n"
+    "  --help            this text\n"
+    "The two options are undefined behaviour, for an AddressSanitizer build (the asan\n"
+    "preset), which stops at the bad access and names it.\n";
+
+// What main runs: the three steps, or one of the two undefined behaviours.
+enum class Mode { three_steps, move_unpinned, dangling };
+
 int main(int argc, char** argv) {
-    const Mode mode = parse_mode(argc, argv);
+    const auto mode = static_cast<Mode>(parse_one_option(
+        argc, argv, "ch09-coroutine-frames", usage_text, {"--move-unpinned", "--dangling"}));
     if (mode == Mode::move_unpinned) {
         step_2_the_state_machine_moves(true);
     } else if (mode == Mode::dangling) {

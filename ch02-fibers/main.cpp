@@ -23,7 +23,6 @@
 //   thread_count.h      for --show-threads: thread_count_linux.cpp, thread_count_macos.cpp,
 //                       thread_count_windows.cpp
 //   stack_overflow.h    call_deeper, which runs a fiber off its stack, for --overflow
-//   arguments.h         the options, --help and the usage error
 //
 // Usage:    ch02-fibers [--show-threads | --overflow]
 //           --show-threads  also print how many threads the process had when main started
@@ -53,7 +52,7 @@
 #include <utility>
 #include <vector>
 
-#include "arguments.h"  // usage_text, parse_mode
+#include "one_option.hpp"  // support/: parse_one_option, --help and the usage error
 #include "sanitizer_hooks.h"
 #include "stack.h"
 #include "stack_overflow.h"  // call_deeper, for --overflow
@@ -146,6 +145,16 @@ void Runtime::run() {
         bool any_unfinished = false;
         bool any_ran = false;
         Clock::time_point earliest_wake = Clock::time_point::max();
+        // Sleepers wake in the order of their deadlines, as the timers of ch02-callbacks and
+        // ch02-coroutines fire: one per round, the one whose deadline came first (or all
+        // with that deadline), also when the thread was held up past several deadlines.
+        const Clock::time_point now = Clock::now();
+        Clock::time_point first_due = Clock::time_point::max();
+        for (const auto& fiber : fibers) {
+            if (fiber->state == FiberState::sleeping && fiber->wake_at <= now) {
+                first_due = std::min(first_due, fiber->wake_at);
+            }
+        }
         // Round robin: every fiber that can run gets one turn, in the order they were
         // spawned. A fiber spawned during the round (fibers grows) gets its turn in it too;
         // each Fiber stays where it is, the vector holds pointers to them.
@@ -154,7 +163,7 @@ void Runtime::run() {
             if (fiber.state == FiberState::finished) {
                 continue;
             }
-            if (fiber.state == FiberState::sleeping && Clock::now() >= fiber.wake_at) {
+            if (fiber.state == FiberState::sleeping && fiber.wake_at == first_due) {
                 fiber.state = FiberState::ready;
             }
             if (fiber.state == FiberState::joining &&
@@ -302,11 +311,26 @@ void run_overflow() {
 }
 
 // ----------------------------------------------------------------------------------------
-// main: the options (arguments.h) choose what to run
+// main: the options choose what to run
 // ----------------------------------------------------------------------------------------
 
+constexpr char usage_text[] =
+    "usage: ch02-fibers [--show-threads | --overflow]\n"
+    "Prints five lines from three fibers on one OS thread.\n"
+    "  --show-threads  also print how many threads the process had when main started\n"
+    "                  and after the fibers ran\n"
+    "  --overflow      instead, run one fiber that overflows its stack: it dies on the\n"
+    "                  guard page below the stack (SIGSEGV; SIGBUS on macOS; on Windows\n"
+    "                  an access violation)\n"
+    "  --help          this text\n";
+
+// What main runs: the five lines; the five lines and the thread counts; or, instead, the
+// fiber that overflows its stack.
+enum class Mode { five_lines, show_threads, overflow };
+
 int main(int argc, char** argv) {
-    const Mode mode = parse_mode(argc, argv);
+    const auto mode = static_cast<Mode>(
+        parse_one_option(argc, argv, "ch02-fibers", usage_text, {"--show-threads", "--overflow"}));
     if (mode == Mode::overflow) {
         run_overflow();
         return 1;  // not reached: the process dies on the guard page

@@ -26,16 +26,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <deque>
-#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -54,46 +53,28 @@ using Clock = std::chrono::steady_clock;
 // Reporting errors, arguments, memory
 // ----------------------------------------------------------------------------------------
 
-[[noreturn]] void fail(std::string_view call) {
-    std::fprintf(stderr, "bench-concurrency-models: %.*s: %s\n", static_cast<int>(call.size()),
-                 call.data(), std::strerror(errno));
-    std::exit(1);
-}
+using measure::fail;
+using measure::nanoseconds;
 
-// One field of /proc/self/status in KiB ("VmHWM:     1234 kB").
+// One field of /proc/self/status in KiB: VmRSS (resident now), VmHWM (the peak so far).
 long read_status_kib(std::string_view field) {
-    std::ifstream status("/proc/self/status");
-    if (!status) {
-        fail("open /proc/self/status");
-    }
-    for (std::string line; std::getline(status, line);) {
-        if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
-            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-        }
-    }
-    std::fprintf(stderr, "bench-concurrency-models: no %.*s in /proc/self/status\n",
-                 static_cast<int>(field.size()), field.data());
-    std::exit(1);
-}
-
-double nanoseconds(Clock::duration duration) {
-    return std::chrono::duration<double, std::nano>(duration).count();
+    return measure::proc_kib("/proc/self/status", field);
 }
 
 struct Measurement {
     int tasks = 0;
-    double create_ns = 0;              // per task
-    long resident_before_kib = 0;      // VmRSS before the first task
-    long peak_kib = 0;                 // VmHWM after the last task ended
-    double switch_ns = -1;             // per hand-over; -1: not measured for this model
-    const char* switch_what = "none";  // what a hand-over is in this model
+    double create_ns = 0;          // per task
+    long resident_before_kib = 0;  // VmRSS before the first task
+    long peak_kib = 0;             // VmHWM after the last task ended
+    double switch_ns = -1;         // per hand-over; -1: not measured for this model
 };
 
 // ----------------------------------------------------------------------------------------
 // Threads: std::thread, default stack; a sleeping task is parked on a condition variable
 // ----------------------------------------------------------------------------------------
 
-Measurement measure_threads(int tasks, Clock::duration sleep) {
+Measurement measure_threads(int tasks, int /* switches: see bench-thread-costs */,
+                            Clock::duration sleep) {
     Measurement result;
     result.tasks = tasks;
     std::mutex mutex;
@@ -127,7 +108,6 @@ Measurement measure_threads(int tasks, Clock::duration sleep) {
         thread.join();
     }
     result.peak_kib = read_status_kib("VmHWM");
-    result.switch_what = "see bench-thread-costs switch futex";
     return result;
 }
 
@@ -257,7 +237,6 @@ Measurement measure_fibers(int tasks, int switches, Clock::duration sleep) {
     const Clock::time_point switch_start = Clock::now();
     switch_stack(&ping_pong.main_stack_pointer, ping_pong.stack_pointers[0]);
     result.switch_ns = nanoseconds(Clock::now() - switch_start) / switches;
-    result.switch_what = "switch_stack from one fiber to another";
     free_fiber(first);
     free_fiber(second);
     return result;
@@ -305,7 +284,6 @@ Measurement measure_callbacks(int tasks, int switches, Clock::duration sleep) {
     const Clock::time_point switch_start = Clock::now();
     run_timers(timers);
     result.switch_ns = nanoseconds(Clock::now() - switch_start) / switches;
-    result.switch_what = "one callback run by the loop, which sets the next";
     return result;
 }
 
@@ -391,10 +369,9 @@ Measurement measure_coroutines(int tasks, int switches, Clock::duration sleep) {
         suspending.frame.resume();
     }
     result.switch_ns = nanoseconds(Clock::now() - switch_start) / switches;
-    result.switch_what = "resume() of a coroutine that suspends again";
     suspending.frame.destroy();
     if (resumes != switches) {
-        std::fprintf(stderr, "bench-concurrency-models: %d resumes, expected %d\n", resumes,
+        std::fprintf(stderr, "%s: %d resumes, expected %d\n", measure::program_name, resumes,
                      switches);
         std::exit(1);
     }
@@ -411,60 +388,44 @@ struct Model {
     const char* key;        // the program's first argument
     const char* label;      // the table's first column
     const char* hand_over;  // the table's last column
+    Measurement (*measure)(int tasks, int switches, Clock::duration sleep);
 };
 const Model models[] = {
     {"threads", "OS threads (`std::thread`, default stack)",
-     "a context switch through a futex, in the kernel: section 1's last row"},
+     "a context switch through a futex, in the kernel: section 1's last row", measure_threads},
     {"fibers", "fibers (ch02-fibers' `switch_stack`, 64 KiB stacks)",
-     "`switch_stack` from one fiber straight to another"},
+     "`switch_stack` from one fiber straight to another", measure_fibers},
     {"callbacks", "callbacks (a timer loop, as in ch02-callbacks)",
-     "the loop runs one callback, which sets the next"},
+     "the loop runs one callback, which sets the next", measure_callbacks},
     {"coroutines", "coroutines (C++20, as in ch02-coroutines)",
-     "`resume()` of a coroutine that suspends again at once"},
+     "`resume()` of a coroutine that suspends again at once", measure_coroutines},
 };
 
-// rows: R rounds, the four models taking turns in each (a burst of other work on the
-// machine spreads over all of them), each run its own process (this program again); then
-// the page's section 4 table rows, "median (min–max)" over the runs.
+// rows: R rounds, the four models taking turns in each, each run its own process (this
+// program again); then the page's section 4 table rows, "median (min–max)" over the runs.
 int print_rows(int runs, int tasks, int switches, int sleep_ms) {
-    const std::string folder = measure::work_folder();
-    std::map<std::pair<std::string, std::string>, std::vector<double>> values;
-    int status = 0;
-    for (int run = 0; run < runs; ++run) {
-        for (const Model& model : models) {
-            const measure::Finished finished = measure::run(
-                {"/proc/self/exe", model.key, "--tasks", std::to_string(tasks), "--switches",
-                 std::to_string(switches), "--sleep-ms", std::to_string(sleep_ms)},
-                folder);
-            if (!finished.succeeded()) {
-                std::fprintf(stderr, "bench-concurrency-models %s: %s\n", model.key,
-                             finished.how_it_ended().c_str());
-                status = 1;
-            }
-            for (const char* name : {"create_ns", "peak_kib", "bytes_per_task", "switch_ns"}) {
-                values[{model.key, name}].push_back(measure::result(finished.output, name));
-            }
-        }
-    }
+    std::vector<std::vector<std::string>> measurements;
     for (const Model& model : models) {
-        const auto summary = [&](const char* name) {
-            return measure::summarize(values[{model.key, name}]);
+        measurements.push_back({model.key, "--tasks", std::to_string(tasks), "--switches",
+                                std::to_string(switches), "--sleep-ms", std::to_string(sleep_ms)});
+    }
+    bool all_succeeded = true;
+    const auto outputs = measure::run_rounds(measurements, runs, all_succeeded);
+    for (std::size_t which = 0; which < std::size(models); ++which) {
+        const Model& model = models[which];
+        const auto cell = [&](const char* name, int decimals, double scale = 1) {
+            return measure::cell(measure::summarize(outputs[which], name), decimals, scale);
         };
         const bool threads = std::string_view(model.key) == "threads";
-        std::printf("| %s | %s | %s | %s | %s | %s |\n", model.label,
-                    measure::cell(summary("create_ns"), 0).c_str(),
-                    measure::cell(summary("peak_kib"), 1, 1.0 / 1024).c_str(),
-                    measure::cell(summary("bytes_per_task"), 0).c_str(),
-                    threads ? "section 1" : measure::cell(summary("switch_ns"), 1).c_str(),
-                    model.hand_over);
+        std::printf("| %s | %s | %s | %s | %s | %s |\n", model.label, cell("create_ns", 0).c_str(),
+                    cell("peak_kib", 1, 1.0 / 1024).c_str(), cell("bytes_per_task", 0).c_str(),
+                    threads ? "section 1" : cell("switch_ns", 1).c_str(), model.hand_over);
     }
-    unlink((folder + "/stdout.txt").c_str());  // Best effort: a scratch folder under /tmp.
-    unlink((folder + "/stderr.txt").c_str());
-    rmdir(folder.c_str());
-    return status;
+    return all_succeeded ? 0 : 1;
 }
 
 int main(int argc, char** argv) {
+    measure::program_name = "bench-concurrency-models";
     CLI::App app{"What a task costs in each of chapter 2's four models.",
                  "bench-concurrency-models"};
     std::string model;
@@ -490,19 +451,8 @@ int main(int argc, char** argv) {
     if (model == "rows") {
         return print_rows(runs, tasks, switches, sleep_ms);
     }
-    const Clock::duration sleep = std::chrono::milliseconds(sleep_ms);
-
-    Measurement result;
-    if (model == "threads") {
-        result = measure_threads(tasks, sleep);
-    } else if (model == "fibers") {
-        result = measure_fibers(tasks, switches, sleep);
-    } else if (model == "callbacks") {
-        result = measure_callbacks(tasks, switches, sleep);
-    } else {
-        result = measure_coroutines(tasks, switches, sleep);
-    }
-
+    const Model& chosen = *std::ranges::find(models, model, &Model::key);
+    const Measurement result = chosen.measure(tasks, switches, std::chrono::milliseconds(sleep_ms));
     const long growth_kib = result.peak_kib - result.resident_before_kib;
     const double bytes_per_task = growth_kib * 1024.0 / result.tasks;
     std::printf(
@@ -512,7 +462,7 @@ int main(int argc, char** argv) {
         result.peak_kib, growth_kib, bytes_per_task);
     if (result.switch_ns >= 0) {
         std::printf("%.*s: %.1f ns per hand-over (%s)\n", static_cast<int>(model.size()),
-                    model.data(), result.switch_ns, result.switch_what);
+                    model.data(), result.switch_ns, chosen.hand_over);
     }
     std::printf(
         "result model=%.*s tasks=%d create_ns=%.0f peak_kib=%ld growth_kib=%ld "

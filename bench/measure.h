@@ -1,5 +1,6 @@
-// bench/measure.h: what the programs that print the page's rows share: running one
-// measurement as its own process, and turning its runs into a table cell.
+// bench/measure.h: what the programs that print the page's rows share: reporting a failed
+// OS call, reading /proc, running one measurement as its own process, and turning its runs
+// into a table cell. The scale clients use the first two (through scale_client.h).
 //
 // Every measurement runs in a process of its own, so nothing one leaves behind (memory,
 // threads, sockets in TIME_WAIT) is counted in the next. A program prints one line
@@ -7,7 +8,7 @@
 // line, takes the CPU time from the kernel's accounting of the whole process (wait4's
 // struct rusage), and prints markdown rows whose cells are "median (min–max)".
 //
-// Platform: Linux (posix_spawn, wait4).
+// Platform: Linux (posix_spawn, wait4, /proc).
 #pragma once
 
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -25,14 +27,37 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
 
 namespace measure {
 
-[[noreturn]] inline void fail(const std::string& call, int error_number = errno) {
-    std::fprintf(stderr, "bench: %s: %s\n", call.c_str(), std::strerror(error_number));
+// The program's name for messages; each program sets it first thing in main.
+inline const char* program_name = "bench";
+
+// OS calls set errno; pthread and posix_spawn calls return the error number instead: both
+// end up here, with the OS's own message.
+[[noreturn]] inline void fail(std::string_view call, int error_number = errno) {
+    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
+                 std::strerror(error_number));
+    std::exit(1);
+}
+
+// One field of a /proc file in KiB ("VmHWM:     1234 kB"), e.g. of /proc/self/status.
+inline long proc_kib(const char* path, std::string_view field) {
+    std::ifstream file(path);
+    if (!file) {
+        fail(std::string("open ") + path);
+    }
+    for (std::string line; std::getline(file, line);) {
+        if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
+            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+        }
+    }
+    std::fprintf(stderr, "%s: no %.*s in %s\n", program_name, static_cast<int>(field.size()),
+                 field.data(), path);
     std::exit(1);
 }
 
@@ -130,6 +155,10 @@ inline double result(const std::string& output, const std::string& name) {
     return std::strtod(output.c_str() + at + name.size() + 2, nullptr);
 }
 
+inline double nanoseconds(std::chrono::steady_clock::duration duration) {
+    return std::chrono::duration<double, std::nano>(duration).count();
+}
+
 // A fresh folder under /tmp for the programs' output files.
 inline std::string work_folder() {
     char folder[] = "/tmp/bench-XXXXXX";
@@ -137,6 +166,14 @@ inline std::string work_folder() {
         fail("mkdtemp");
     }
     return folder;
+}
+
+// Removes that folder and what run() wrote into it (best effort: a scratch folder in /tmp).
+inline void remove_work_folder(const std::string& folder) {
+    for (const char* name : {"stdout.txt", "stderr.txt", "server.log", "server.log.err"}) {
+        unlink((folder + "/" + name).c_str());
+    }
+    rmdir(folder.c_str());
 }
 
 // The median, smallest and largest of the runs (NaN runs, which failed, left out).
@@ -161,6 +198,43 @@ inline Summary summarize(std::vector<double> values) {
     summary.min = values.front();
     summary.max = values.back();
     return summary;
+}
+
+// The runs of a program's `rows`: this program again (/proc/self/exe) with each of the
+// argument lists, in `rounds` rounds where they take turns (a burst of other work on the
+// machine spreads over all of them), each run its own process. Returns what each argument
+// list's runs printed, in order; a run that failed is named on standard error, and
+// `all_succeeded` is then false.
+inline std::vector<std::vector<std::string>> run_rounds(
+    const std::vector<std::vector<std::string>>& argument_lists, int rounds, bool& all_succeeded) {
+    const std::string folder = work_folder();
+    std::vector<std::vector<std::string>> outputs(argument_lists.size());
+    all_succeeded = true;
+    for (int round = 0; round < rounds; ++round) {
+        for (std::size_t which = 0; which < argument_lists.size(); ++which) {
+            std::vector<std::string> arguments = {"/proc/self/exe"};
+            arguments.insert(arguments.end(), argument_lists[which].begin(),
+                             argument_lists[which].end());
+            const Finished finished = run(arguments, folder);
+            if (!finished.succeeded()) {
+                std::fprintf(stderr, "%s %s: %s\n", program_name, arguments[1].c_str(),
+                             finished.how_it_ended().c_str());
+                all_succeeded = false;
+            }
+            outputs[which].push_back(finished.output);
+        }
+    }
+    remove_work_folder(folder);
+    return outputs;
+}
+
+// One value of the `result` line over the runs: their median, smallest and largest.
+inline Summary summarize(const std::vector<std::string>& outputs, const std::string& name) {
+    std::vector<double> values;
+    for (const std::string& output : outputs) {
+        values.push_back(result(output, name));
+    }
+    return summarize(values);
 }
 
 // "1.02 (1.01–1.04)": the median, then the smallest and largest run.

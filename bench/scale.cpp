@@ -83,7 +83,8 @@ Run run_client(const std::string& delayserver, const std::string& program, int s
         if (text.starts_with("listening on ") && text.find('\n') != std::string::npos) {
             address = text.substr(13, text.find('\n') - 13);
         } else if (tries == 10000) {  // 20 s
-            std::fprintf(stderr, "bench-scale: the delay server did not report its port\n");
+            std::fprintf(stderr, "%s: the delay server did not report its port\n",
+                         measure::program_name);
             std::exit(1);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -307,6 +308,7 @@ std::string beside_epoll_rows(const std::string& other, const std::vector<int>& 
 }  // namespace
 
 int main(int argc, char** argv) {
+    measure::program_name = "bench-scale";
     CLI::App app{
         "The scale test: N delayed requests, one client per way, each run its own "
         "process; writes the page's rows.",
@@ -427,10 +429,7 @@ int main(int argc, char** argv) {
                         epoll_at_scale_row(delay_ms) + memory_row() + poll_row() +
                             beside_epoll_rows("io_uring", sizes) +
                             beside_epoll_rows("asio", sizes) + beside_epoll_rows("libuv", sizes));
-    for (const char* name : {"stdout.txt", "stderr.txt", "server.log", "server.log.err"}) {
-        unlink((folder + "/" + name).c_str());  // Best effort: a scratch folder under /tmp.
-    }
-    rmdir(folder.c_str());
+    measure::remove_work_folder(folder);
     for (const auto& [key, way_runs] : runs) {
         if (failed(key.first, key.second) > 0) {
             return 1;  // The page still shows them; the smoke test fails on them.

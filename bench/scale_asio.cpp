@@ -14,9 +14,12 @@
 // What to watch for: wall time and peak memory next to bench-scale-epoll's at the same N.
 #include <asio.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <deque>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "scale_client.h"
@@ -55,8 +58,7 @@ class Client {
         }
         // Every wait is bounded: after the delay + 30 s the requests left are closed,
         // which ends their pending operations with operation_aborted.
-        deadline_.expires_after(std::chrono::milliseconds(options_.delay_ms) +
-                                std::chrono::seconds(30));
+        deadline_.expires_after(options_.time_limit());
         deadline_.async_wait([this](const std::error_code& error) {
             if (error) {
                 return;  // Cancelled: every request finished in time.
@@ -119,9 +121,7 @@ class Client {
         }
         std::error_code ignored;  // Closing a socket that failed may fail again: not news.
         connection.socket.close(ignored);
-        connection.outcome->failure = std::move(failure);
-        connection.outcome->finished = true;
-        connection.outcome->finished_at = Clock::now();
+        connection.outcome->finish(std::move(failure));
         if (++finished_ == options_.requests) {
             deadline_.cancel();  // Nothing left to wait for: run() returns.
         }
@@ -136,10 +136,8 @@ class Client {
 };
 
 int main(int argc, char** argv) {
-    scale::program_name = "bench-scale-asio";
-    scale::program_way = "one thread in Asio's io_context";
-    const scale::Options options = scale::parse_options(argc, argv);
-    scale::raise_open_file_limit(options.requests);
+    const scale::Options options =
+        scale::parse_options(argc, argv, "bench-scale-asio", "one thread in Asio's io_context");
     std::vector<scale::Outcome> outcomes(static_cast<std::size_t>(options.requests));
 
     const Clock::time_point start = Clock::now();
@@ -153,7 +151,7 @@ int main(int argc, char** argv) {
     } catch (const std::system_error& error) {
         // Asio reports a failed OS call it cannot hand to a callback (creating its epoll
         // instance, for one) by throwing; the message names the call and the OS's reason.
-        std::fprintf(stderr, "%s: %s\n", scale::program_name, error.what());
+        std::fprintf(stderr, "%s: %s\n", measure::program_name, error.what());
         return 1;
     }
     return scale::print_summary(options, outcomes, start);

@@ -4,9 +4,11 @@
 // The scale test sends N requests `GET /{delay}/bench-{i}` to the delay server at once and
 // waits for all N answers. Six programs do it six ways (scale_threads.cpp, scale_epoll.cpp,
 // scale_poll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
-// the same and lives here: the command line, the request and the check of its answer, the
-// open-file limit, and the summary each client prints. bench-scale reads the summary's last
-// line:
+// the same and lives here: the command line, the request and the check of its answer, what
+// happened to each request, and the summary each client prints; for the clients on plain
+// sockets (threads, epoll, Poll) also connecting, sending and reading. The command line is
+// parsed in scale_client.cpp, compiled once into the bench-scale-client library that every
+// client links, so that no client compiles CLI11. bench-scale reads the summary's last line:
 //
 //   result requests=N succeeded=S failed=F wall_ms=W sent_ms=A slowest_ms=L peak_rss_kib=M
 //
@@ -26,50 +28,38 @@
 // Platform: Linux (/proc/self/status for the peak memory).
 #pragma once
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "command_line.hpp"
+#include "measure.h"
 
 namespace scale {
 
 using Clock = std::chrono::steady_clock;
 
-// --------------------------------------------------------------------------------------------
-// Reporting errors
-// --------------------------------------------------------------------------------------------
-
-// The program's name for messages, and how it waits, for its usage; each client sets
-// both first thing in main.
-inline const char* program_name = "bench-scale";
-inline const char* program_way = "";
-
 // An OS call that must not fail (creating the event queue, raising a limit) ends the
-// program with the OS's own message. A call that fails for one request only (connect,
-// send, recv) fails that request instead: see Outcome.
-[[noreturn]] inline void fail(std::string_view call, int error_number = errno) {
-    std::fprintf(stderr, "%s: %.*s: %s\n", program_name, static_cast<int>(call.size()), call.data(),
-                 std::strerror(error_number));
-    std::exit(1);
-}
+// program with the OS's own message, naming the program (measure::program_name, which
+// parse_options sets). A call that fails for one request only (connect, send, recv) fails
+// that request instead: see Outcome.
+using measure::fail;
 
-// --------------------------------------------------------------------------------------------
-// The command line (the workspace's convention: tools/command-line/command_line.hpp)
-// --------------------------------------------------------------------------------------------
+// How a request's failed call is reported: "connect: Connection refused".
+inline std::string failure(std::string_view call, int error_number) {
+    return std::string(call) + ": " + std::strerror(error_number);
+}
 
 struct Options {
     std::string host = "127.0.0.1";
@@ -77,75 +67,20 @@ struct Options {
     sockaddr_in address{};      // both of them, ready for connect()
     int requests = 100;
     int delay_ms = 1000;
+
+    // Every wait is bounded: a request not answered within the delay + 30 s fails.
+    Clock::duration time_limit() const {
+        return std::chrono::milliseconds(delay_ms) + std::chrono::seconds(30);
+    }
 };
 
-// HOST:PORT into the address connect() takes; "" when it is one, else what is wrong.
-inline std::string set_address(Options& options, const std::string& address) {
-    const std::size_t colon = address.rfind(':');
-    int port = 0;
-    const char* const end = address.data() + address.size();
-    if (colon == std::string::npos ||
-        std::from_chars(address.data() + colon + 1, end, port).ptr != end || port < 1 ||
-        port > 65535) {
-        return "--address needs HOST:PORT, not " + address;
-    }
-    options.host = address.substr(0, colon);
-    options.port = static_cast<std::uint16_t>(port);
-    options.address.sin_family = AF_INET;
-    options.address.sin_port = htons(options.port);  // network byte order
-    if (inet_pton(AF_INET, options.host.c_str(), &options.address.sin_addr) != 1) {
-        return options.host + " is not an IPv4 address";
-    }
-    return "";
-}
-
-inline Options parse_options(int argc, char** argv) {
-    Options options;
-    set_address(options, "127.0.0.1:8080");
-    CLI::App app{std::string("N delayed requests to the delay server at once, waited for by ") +
-                     program_way + ".",
-                 program_name};
-    std::string address = "127.0.0.1:8080";
-    app.add_option("--address", address, "the delay server, HOST:PORT; HOST is an IPv4 address")
-        ->capture_default_str()
-        ->check([&options](const std::string& value) { return set_address(options, value); });
-    app.add_option("--requests", options.requests, "how many, each on its own connection")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 1000000));
-    app.add_option("--delay-ms", options.delay_ms,
-                   "the delay every request asks for: the same for all, where the examples' "
-                   "--step gives each request its own")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 600000));
-    parse_command_line(app, argc, argv);
-    return options;
-}
-
-// Every connection is a file descriptor, and the usual soft limit of 1024 would stop a
-// client at about a thousand. bench/run raises the limit for everything it starts; a
-// client started by hand raises its own soft limit to the hard limit, as the server does.
-inline void raise_open_file_limit(int requests) {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        fail("getrlimit");
-    }
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        fail("setrlimit");
-    }
-    if (limit.rlim_cur < static_cast<rlim_t>(requests) + 16) {  // + stdio, the queue, ...
-        std::fprintf(stderr,
-                     "%s: %d requests need about %d file descriptors; the hard limit is %llu "
-                     "(as root: ulimit -Hn %d)\n",
-                     program_name, requests, requests + 16,
-                     static_cast<unsigned long long>(limit.rlim_max), requests + 16);
-        std::exit(1);
-    }
-}
-
-// --------------------------------------------------------------------------------------------
-// The request and its answer
-// --------------------------------------------------------------------------------------------
+// The command line every client takes (the workspace's convention: --help prints the
+// usage and exits 0, a bad option or value exits 2), `way` saying in the usage how this one
+// waits. Then, since every connection is a file descriptor and the usual soft limit of 1024
+// would stop a client at about a thousand, it raises the soft open-file limit to the hard
+// limit, as the server does (bench/run raises it for everything it starts), and ends the
+// program when that is still too low for the requests.
+Options parse_options(int argc, char** argv, const char* name, const char* way);
 
 // GET /1000/bench-17 asks the delay server to answer "bench-17" after 1000 ms.
 inline std::string build_request(int delay_ms, int index) {
@@ -174,37 +109,122 @@ struct Outcome {
     std::string failure;              // empty: the right answer arrived
     Clock::time_point sent_at{};      // the whole request handed to the kernel
     Clock::time_point finished_at{};  // the answer read to end of file, or the failure
+
+    void finish(std::string why) {  // why: "" for the right answer
+        failure = std::move(why);
+        finished = true;
+        finished_at = Clock::now();
+    }
 };
+
+// --------------------------------------------------------------------------------------------
+// The clients on plain sockets: threads (blocking), epoll and Poll (non-blocking)
+// --------------------------------------------------------------------------------------------
+
+// One connection and what it has received so far.
+struct Stream {
+    int socket = -1;
+    bool request_sent = false;
+    std::string received;
+};
+
+// A non-blocking socket with its connect started: it returns EINPROGRESS at once and the
+// handshake goes on in the kernel. -1, with the request failed, where the OS refuses the
+// socket (EMFILE: the open-file limit) or the connect; the other requests go on.
+inline int start_connect(const Options& options, Outcome& outcome) {
+    const int socket = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (socket < 0) {
+        outcome.finish(failure("socket", errno));
+        return -1;
+    }
+    if (connect(socket, reinterpret_cast<const sockaddr*>(&options.address),
+                sizeof options.address) != 0 &&
+        errno != EINPROGRESS) {
+        outcome.finish(failure("connect", errno));
+        if (close(socket) != 0) {
+            fail("close");
+        }
+        return -1;
+    }
+    return socket;
+}
+
+// Sends the request, far smaller than a socket's send buffer, in one call; a fresh
+// connection takes its 80 bytes without a short write, and if it ever did not, the request
+// fails saying so instead of waiting for an answer that cannot come. False when it failed.
+inline bool send_request(Stream& stream, Outcome& outcome, int delay_ms, int index) {
+    const std::string request = build_request(delay_ms, index);
+    ssize_t sent = 0;
+    do {
+        sent = send(stream.socket, request.data(), request.size(), MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent != static_cast<ssize_t>(request.size())) {
+        outcome.finish(sent < 0 ? failure("send", errno) : "short send");
+        return false;
+    }
+    stream.request_sent = true;
+    outcome.sent_at = Clock::now();
+    return true;
+}
+
+// The socket is writable for the first time: the handshake is over, well or not. Sends
+// the request if it succeeded (else fails the request).
+inline void send_once_connected(Stream& stream, Outcome& outcome, int delay_ms, int index) {
+    int connect_error = 0;
+    socklen_t length = sizeof connect_error;
+    if (getsockopt(stream.socket, SOL_SOCKET, SO_ERROR, &connect_error, &length) != 0) {
+        fail("getsockopt");
+    }
+    if (connect_error != 0) {
+        outcome.finish(failure("connect", connect_error));
+        return;
+    }
+    send_request(stream, outcome, delay_ms, index);
+}
+
+// Reads everything there is, until the socket would block (false: wait for more) or the
+// request is finished (true): at end of file, with the answer checked, or on an error. On a
+// blocking socket it returns false only when its receive time limit (SO_RCVTIMEO) passed.
+inline bool read_answer(Stream& stream, Outcome& outcome, int index) {
+    char buffer[4096];
+    while (true) {
+        const ssize_t count = recv(stream.socket, buffer, sizeof buffer, 0);
+        if (count > 0) {
+            stream.received.append(buffer, static_cast<std::size_t>(count));
+            continue;
+        }
+        if (count == 0) {  // End of file: the server sent everything and closed.
+            outcome.finish(check_answer(stream.received, index));
+            return true;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return false;  // All read for now.
+        }
+        if (errno != EINTR) {
+            outcome.finish(failure("recv", errno));
+            return true;
+        }
+    }
+}
+
+// Closes the socket if it is open (-1 afterwards).
+inline void close_socket(int& socket) {
+    if (socket >= 0 && close(socket) != 0) {
+        fail("close");
+    }
+    socket = -1;
+}
 
 // --------------------------------------------------------------------------------------------
 // The summary
 // --------------------------------------------------------------------------------------------
 
-// The process's peak resident memory so far, in KiB: VmHWM ("high water mark").
-inline long peak_resident_kib() {
-    std::FILE* status = std::fopen("/proc/self/status", "r");
-    if (status == nullptr) {
-        fail("open /proc/self/status");
-    }
-    long kib = -1;
-    char line[256];
-    while (std::fgets(line, sizeof line, status) != nullptr) {
-        if (std::strncmp(line, "VmHWM:", 6) == 0) {
-            kib = std::strtol(line + 6, nullptr, 10);
-        }
-    }
-    if (std::fclose(status) != 0) {
-        fail("close /proc/self/status");
-    }
-    return kib;
-}
-
+// Prints what happened, then the `result` line bench-scale reads. Returns the exit status:
+// 0 when every request got the right answer, 1 otherwise.
 inline double milliseconds(Clock::duration duration) {
     return std::chrono::duration<double, std::milli>(duration).count();
 }
 
-// Prints what happened, then the `result` line bench-scale reads. Returns the exit status:
-// 0 when every request got the right answer, 1 otherwise.
 inline int print_summary(const Options& options, const std::vector<Outcome>& outcomes,
                          Clock::time_point start) {
     long succeeded = 0;
@@ -240,7 +260,8 @@ inline int print_summary(const Options& options, const std::vector<Outcome>& out
     std::printf("wall time: %.1f ms for a delay of %d ms (%.2fx)\n", wall_ms, options.delay_ms,
                 options.delay_ms > 0 ? wall_ms / options.delay_ms : 0.0);
     std::printf("slowest answer: %.1f ms after its request was sent\n", milliseconds(slowest));
-    const long peak_kib = peak_resident_kib();
+    // The process's peak resident memory so far: VmHWM ("high water mark").
+    const long peak_kib = measure::proc_kib("/proc/self/status", "VmHWM");
     std::printf("peak resident memory: %ld KiB\n", peak_kib);
     std::printf(
         "result requests=%d succeeded=%ld failed=%ld wall_ms=%.1f sent_ms=%.1f "

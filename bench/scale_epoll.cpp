@@ -14,94 +14,23 @@
 //
 // What to watch for: the wall time stays near the delay as N grows, and `Threads: 1` in
 // /proc/PID/status while it waits.
-#include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <string>
+#include <chrono>
+#include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "scale_client.h"
 
 using scale::Clock;
 
-// One connection and what it has received so far.
-struct Stream {
-    int socket = -1;
-    bool request_sent = false;
-    std::string received;
-};
-
-// The stream is done (answered or failed): close its socket, which also removes it from
-// the epoll instance, and note the outcome.
-void finish(Stream& stream, scale::Outcome& outcome, std::string failure) {
-    if (stream.socket >= 0 && close(stream.socket) != 0) {
-        scale::fail("close");
-    }
-    stream.socket = -1;
-    outcome.failure = std::move(failure);
-    outcome.finished = true;
-    outcome.finished_at = Clock::now();
-}
-
-// The socket is writable for the first time: the handshake is over, well or not. Sends
-// the request, which is far smaller than a socket's send buffer.
-void send_request(Stream& stream, scale::Outcome& outcome, int delay_ms, int index) {
-    int connect_error = 0;
-    socklen_t length = sizeof connect_error;
-    if (getsockopt(stream.socket, SOL_SOCKET, SO_ERROR, &connect_error, &length) != 0) {
-        scale::fail("getsockopt");
-    }
-    if (connect_error != 0) {
-        finish(stream, outcome, std::string("connect: ") + std::strerror(connect_error));
-        return;
-    }
-    const std::string request = scale::build_request(delay_ms, index);
-    const ssize_t sent = send(stream.socket, request.data(), request.size(), MSG_NOSIGNAL);
-    if (sent != static_cast<ssize_t>(request.size())) {
-        // A fresh connection takes about 80 bytes without a short write; if it ever did
-        // not, this says so instead of waiting for an answer that cannot come.
-        finish(stream, outcome,
-               sent < 0 ? std::string("send: ") + std::strerror(errno) : "short send");
-        return;
-    }
-    stream.request_sent = true;
-    outcome.sent_at = Clock::now();
-}
-
-// Reads everything there is. Edge-triggered: a socket is reported once per change, so
-// read until EAGAIN, or the rest of the answer would never be reported again.
-void read_answer(Stream& stream, scale::Outcome& outcome, int index) {
-    char buffer[4096];
-    while (true) {
-        const ssize_t count = read(stream.socket, buffer, sizeof buffer);
-        if (count > 0) {
-            stream.received.append(buffer, static_cast<std::size_t>(count));
-            continue;
-        }
-        if (count == 0) {  // End of file: the server sent everything and closed.
-            finish(stream, outcome, scale::check_answer(stream.received, index));
-            return;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return;  // All read for now; wait for the next event.
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        finish(stream, outcome, std::string("read: ") + std::strerror(errno));
-        return;
-    }
-}
-
 int main(int argc, char** argv) {
-    scale::program_name = "bench-scale-epoll";
-    scale::program_way = "one thread on raw epoll";
-    const scale::Options options = scale::parse_options(argc, argv);
-    scale::raise_open_file_limit(options.requests);
-    std::vector<Stream> streams(static_cast<std::size_t>(options.requests));
+    const scale::Options options =
+        scale::parse_options(argc, argv, "bench-scale-epoll", "one thread on raw epoll");
+    std::vector<scale::Stream> streams(static_cast<std::size_t>(options.requests));
     std::vector<scale::Outcome> outcomes(streams.size());
 
     const int queue = epoll_create1(EPOLL_CLOEXEC);
@@ -110,20 +39,14 @@ int main(int argc, char** argv) {
     }
     const Clock::time_point start = Clock::now();
 
-    // 1. Start every connection without waiting for any: a non-blocking connect returns
-    // EINPROGRESS at once and the handshake goes on in the kernel. A socket the OS refuses
-    // (EMFILE: the open-file limit) fails its request, and the others go on.
+    // 1. Start every connection without waiting for any (scale::start_connect: a
+    // non-blocking connect), and register each socket with the epoll instance.
+    std::size_t finished = 0;
     for (std::size_t index = 0; index < streams.size(); ++index) {
-        Stream& stream = streams[index];
-        stream.socket = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        scale::Stream& stream = streams[index];
+        stream.socket = scale::start_connect(options, outcomes[index]);
         if (stream.socket < 0) {
-            finish(stream, outcomes[index], std::string("socket: ") + std::strerror(errno));
-            continue;
-        }
-        if (connect(stream.socket, reinterpret_cast<const sockaddr*>(&options.address),
-                    sizeof options.address) != 0 &&
-            errno != EINPROGRESS) {
-            finish(stream, outcomes[index], std::string("connect: ") + std::strerror(errno));
+            ++finished;  // Failed at once; the others go on.
             continue;
         }
         // struct epoll_event from <sys/epoll.h>: it is packed on x86-64 only, so never a
@@ -139,12 +62,7 @@ int main(int argc, char** argv) {
     }
 
     // 2. The wait loop: one thread, one epoll_wait for all the streams.
-    const Clock::time_point deadline =
-        start + std::chrono::milliseconds(options.delay_ms) + std::chrono::seconds(30);
-    std::size_t finished = 0;
-    for (const scale::Outcome& outcome : outcomes) {
-        finished += outcome.finished ? 1 : 0;
-    }
+    const Clock::time_point deadline = start + options.time_limit();
     epoll_event events[256];
     while (finished < streams.size()) {
         const auto left =
@@ -162,27 +80,30 @@ int main(int argc, char** argv) {
         for (int event_index = 0; event_index < ready; ++event_index) {
             const std::size_t token = events[event_index].data.u64;
             const std::uint32_t flags = events[event_index].events;
-            Stream& stream = streams[token];
+            scale::Stream& stream = streams[token];
             scale::Outcome& outcome = outcomes[token];
             const int index = static_cast<int>(token);
             if (outcome.finished) {
                 continue;  // Reported again after it finished (a spurious wakeup).
             }
             if (!stream.request_sent && (flags & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
-                send_request(stream, outcome, options.delay_ms, index);
+                scale::send_once_connected(stream, outcome, options.delay_ms, index);
             }
+            // Edge-triggered: a socket is reported once per change, so read until EAGAIN,
+            // or the rest of the answer would never be reported again.
             if (stream.request_sent && (flags & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
-                read_answer(stream, outcome, index);
+                scale::read_answer(stream, outcome, index);
             }
-            finished += outcome.finished ? 1 : 0;
+            if (outcome.finished) {
+                scale::close_socket(stream.socket);  // which removes it from the epoll instance
+                ++finished;
+            }
         }
     }
 
     const int status = scale::print_summary(options, outcomes, start);
-    for (Stream& stream : streams) {
-        if (stream.socket >= 0 && close(stream.socket) != 0) {
-            scale::fail("close");
-        }
+    for (scale::Stream& stream : streams) {
+        scale::close_socket(stream.socket);
     }
     if (close(queue) != 0) {
         scale::fail("close");

@@ -25,7 +25,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scale_client.h"
@@ -50,13 +56,8 @@ struct Stream {
 // The stream is done (answered or failed), with no operation in flight: close its socket
 // and note the outcome.
 void finish(Stream& stream, scale::Outcome& outcome, std::string failure) {
-    if (stream.socket >= 0 && close(stream.socket) != 0) {
-        scale::fail("close");
-    }
-    stream.socket = -1;
-    outcome.failure = std::move(failure);
-    outcome.finished = true;
-    outcome.finished_at = Clock::now();
+    scale::close_socket(stream.socket);
+    outcome.finish(std::move(failure));
 }
 
 // A free slot of the submission ring. When all are taken (more streams than slots), the
@@ -71,7 +72,7 @@ io_uring_sqe* next_entry(io_uring& ring) {
         entry = io_uring_get_sqe(&ring);
     }
     if (entry == nullptr) {
-        std::fprintf(stderr, "%s: the submission ring stays full\n", scale::program_name);
+        std::fprintf(stderr, "%s: the submission ring stays full\n", measure::program_name);
         std::exit(1);
     }
     return entry;
@@ -91,7 +92,7 @@ void step(io_uring& ring, Stream& stream, scale::Outcome& outcome, std::size_t t
     switch (stream.step) {
         case Stream::Step::connecting: {
             if (result < 0) {
-                finish(stream, outcome, std::string("connect: ") + std::strerror(-result));
+                finish(stream, outcome, scale::failure("connect", -result));
                 return;
             }
             stream.request = scale::build_request(delay_ms, index);
@@ -107,7 +108,7 @@ void step(io_uring& ring, Stream& stream, scale::Outcome& outcome, std::size_t t
                 // A fresh connection takes about 80 bytes without a short write, as in
                 // scale_epoll.cpp; if it ever did not, this says so.
                 finish(stream, outcome,
-                       result < 0 ? std::string("send: ") + std::strerror(-result) : "short send");
+                       result < 0 ? scale::failure("send", -result) : "short send");
                 return;
             }
             outcome.sent_at = Clock::now();
@@ -116,7 +117,7 @@ void step(io_uring& ring, Stream& stream, scale::Outcome& outcome, std::size_t t
             return;
         case Stream::Step::receiving:
             if (result < 0 && result != -EINTR) {
-                finish(stream, outcome, std::string("recv: ") + std::strerror(-result));
+                finish(stream, outcome, scale::failure("recv", -result));
                 return;
             }
             if (result == 0) {  // End of file: the server sent everything and closed.
@@ -132,10 +133,8 @@ void step(io_uring& ring, Stream& stream, scale::Outcome& outcome, std::size_t t
 }
 
 int main(int argc, char** argv) {
-    scale::program_name = "bench-scale-io-uring";
-    scale::program_way = "one thread on raw io_uring";
-    const scale::Options options = scale::parse_options(argc, argv);
-    scale::raise_open_file_limit(options.requests);
+    const scale::Options options =
+        scale::parse_options(argc, argv, "bench-scale-io-uring", "one thread on raw io_uring");
     std::vector<Stream> streams(static_cast<std::size_t>(options.requests));
     std::vector<scale::Outcome> outcomes(streams.size());
 
@@ -158,11 +157,13 @@ int main(int argc, char** argv) {
     // 1. Start every connection without waiting for any: each is a connect submitted to the
     // ring. A socket the OS refuses (EMFILE: the open-file limit) fails its request, and the
     // others go on.
+    std::size_t finished = 0;
     for (std::size_t index = 0; index < streams.size(); ++index) {
         Stream& stream = streams[index];
         stream.socket = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (stream.socket < 0) {
-            finish(stream, outcomes[index], std::string("socket: ") + std::strerror(errno));
+            outcomes[index].finish(scale::failure("socket", errno));
+            ++finished;
             continue;
         }
         io_uring_sqe* entry = next_entry(ring);
@@ -174,12 +175,7 @@ int main(int argc, char** argv) {
 
     // 2. The wait loop: one thread; each io_uring_enter hands over what was queued since the
     // last and waits for at least one completion.
-    const Clock::time_point deadline =
-        start + std::chrono::milliseconds(options.delay_ms) + std::chrono::seconds(30);
-    std::size_t finished = 0;
-    for (const scale::Outcome& outcome : outcomes) {
-        finished += outcome.finished ? 1 : 0;
-    }
+    const Clock::time_point deadline = start + options.time_limit();
     io_uring_cqe* events[256];
     while (finished < streams.size()) {
         const auto left =
@@ -215,9 +211,7 @@ int main(int argc, char** argv) {
     // before the sockets close and the buffers go.
     io_uring_queue_exit(&ring);
     for (Stream& stream : streams) {
-        if (stream.socket >= 0 && close(stream.socket) != 0) {
-            scale::fail("close");
-        }
+        scale::close_socket(stream.socket);
     }
     return status;
 }

@@ -13,8 +13,13 @@
 // What to watch for: wall time and peak memory next to bench-scale-epoll's at the same N.
 #include <uv.h>
 
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scale_client.h"
@@ -24,7 +29,7 @@ using scale::Clock;
 // libuv functions return 0 or a negative error code; uv_strerror turns it into text.
 void check(int result, const char* call) {
     if (result < 0) {
-        std::fprintf(stderr, "%s: %s: %s\n", scale::program_name, call, uv_strerror(result));
+        std::fprintf(stderr, "%s: %s: %s\n", measure::program_name, call, uv_strerror(result));
         std::exit(1);
     }
 }
@@ -61,9 +66,7 @@ void finish(Connection& connection, std::string failure) {
         return;
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&connection.socket), on_closed);
-    connection.outcome->failure = std::move(failure);
-    connection.outcome->finished = true;
-    connection.outcome->finished_at = Clock::now();
+    connection.outcome->finish(std::move(failure));
     Client& client = *connection.client;
     if (++client.finished == client.requests) {
         // Nothing left to wait for: with the timer closed too, uv_run has no more handles
@@ -136,10 +139,8 @@ void on_deadline(uv_timer_t* timer) {
 }
 
 int main(int argc, char** argv) {
-    scale::program_name = "bench-scale-libuv";
-    scale::program_way = "one thread in libuv's loop";
-    const scale::Options options = scale::parse_options(argc, argv);
-    scale::raise_open_file_limit(options.requests);
+    const scale::Options options =
+        scale::parse_options(argc, argv, "bench-scale-libuv", "one thread in libuv's loop");
     std::vector<scale::Outcome> outcomes(static_cast<std::size_t>(options.requests));
 
     Client client;
@@ -168,8 +169,9 @@ int main(int argc, char** argv) {
         }
     }
     if (client.finished < client.requests) {
+        const auto limit = std::chrono::ceil<std::chrono::milliseconds>(options.time_limit());
         check(uv_timer_start(&client.deadline, on_deadline,
-                             static_cast<std::uint64_t>(options.delay_ms) + 30000, 0),
+                             static_cast<std::uint64_t>(limit.count()), 0),
               "uv_timer_start");
     }
     check(uv_run(&client.loop, UV_RUN_DEFAULT), "uv_run");  // until no handle is left

@@ -10,11 +10,11 @@
 // Usage:    bench-scale-poll [--address HOST:PORT] [--requests N] [--delay-ms MS]
 //           (bench-scale runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (ch03-poll's epoll backend).
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <string>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "poll.hpp"
@@ -22,90 +22,28 @@
 
 using scale::Clock;
 
-// One connection and what it has received so far.
-struct Stream {
-    int socket = -1;
-    bool request_sent = false;
-    std::string received;
-};
-
 void check(const PollError& error, const char* what) {
     if (error.code == PollErrc::os_call_failed) {
         scale::fail(error.call, static_cast<int>(error.os_error));
     }
     if (error) {
-        std::fprintf(stderr, "%s: %s: %s\n", scale::program_name, what, describe(error.code));
+        std::fprintf(stderr, "%s: %s: %s\n", measure::program_name, what, describe(error.code));
         std::exit(1);
     }
 }
 
-// The stream is done (answered or failed): deregister it, close its socket, note the outcome.
-void finish(Registry& registry, Stream& stream, scale::Outcome& outcome, std::string failure) {
+// The stream is done (answered or failed): deregister it and close its socket.
+void close_stream(Registry& registry, scale::Stream& stream) {
     if (stream.socket >= 0) {
         check(registry.deregister(static_cast<RawSocket>(stream.socket)), "deregister");
-        if (close(stream.socket) != 0) {
-            scale::fail("close");
-        }
-    }
-    stream.socket = -1;
-    outcome.failure = std::move(failure);
-    outcome.finished = true;
-    outcome.finished_at = Clock::now();
-}
-
-// Connected (or failed to): sends the request, which is far smaller than a send buffer.
-void send_request(Registry& registry, Stream& stream, scale::Outcome& outcome, int delay_ms,
-                  int index) {
-    int connect_error = 0;
-    socklen_t length = sizeof connect_error;
-    if (getsockopt(stream.socket, SOL_SOCKET, SO_ERROR, &connect_error, &length) != 0) {
-        scale::fail("getsockopt");
-    }
-    if (connect_error != 0) {
-        finish(registry, stream, outcome, std::string("connect: ") + std::strerror(connect_error));
-        return;
-    }
-    const std::string request = scale::build_request(delay_ms, index);
-    const ssize_t sent = send(stream.socket, request.data(), request.size(), MSG_NOSIGNAL);
-    if (sent != static_cast<ssize_t>(request.size())) {
-        finish(registry, stream, outcome,
-               sent < 0 ? std::string("send: ") + std::strerror(errno) : "short send");
-        return;
-    }
-    stream.request_sent = true;
-    outcome.sent_at = Clock::now();
-}
-
-// Reads until EAGAIN; true while the stream waits for more (then it is re-armed).
-bool read_answer(Registry& registry, Stream& stream, scale::Outcome& outcome, int index) {
-    char buffer[4096];
-    while (true) {
-        const ssize_t count = read(stream.socket, buffer, sizeof buffer);
-        if (count > 0) {
-            stream.received.append(buffer, static_cast<std::size_t>(count));
-            continue;
-        }
-        if (count == 0) {  // End of file: the server sent everything and closed.
-            finish(registry, stream, outcome, scale::check_answer(stream.received, index));
-            return false;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return true;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        finish(registry, stream, outcome, std::string("read: ") + std::strerror(errno));
-        return false;
+        scale::close_socket(stream.socket);
     }
 }
 
 int main(int argc, char** argv) {
-    scale::program_name = "bench-scale-poll";
-    scale::program_way = "one thread on ch03-poll's Poll (epoll)";
-    const scale::Options options = scale::parse_options(argc, argv);
-    scale::raise_open_file_limit(options.requests);
-    std::vector<Stream> streams(static_cast<std::size_t>(options.requests));
+    const scale::Options options = scale::parse_options(argc, argv, "bench-scale-poll",
+                                                        "one thread on ch03-poll's Poll (epoll)");
+    std::vector<scale::Stream> streams(static_cast<std::size_t>(options.requests));
     std::vector<scale::Outcome> outcomes(streams.size());
 
     Made<Poll> made = Poll::open();
@@ -115,21 +53,12 @@ int main(int argc, char** argv) {
     const Clock::time_point start = Clock::now();
 
     // 1. Start every connection, each registered writable: connected, it sends.
+    std::size_t finished = 0;
     for (std::size_t index = 0; index < streams.size(); ++index) {
-        Stream& stream = streams[index];
-        stream.socket = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        scale::Stream& stream = streams[index];
+        stream.socket = scale::start_connect(options, outcomes[index]);
         if (stream.socket < 0) {
-            finish(registry, stream, outcomes[index],
-                   std::string("socket: ") + std::strerror(errno));
-            continue;
-        }
-        if (connect(stream.socket, reinterpret_cast<const sockaddr*>(&options.address),
-                    sizeof options.address) != 0 &&
-            errno != EINPROGRESS) {
-            const std::string failure = std::string("connect: ") + std::strerror(errno);
-            close(stream.socket);
-            stream.socket = -1;
-            finish(registry, stream, outcomes[index], failure);
+            ++finished;  // Failed at once; the others go on.
             continue;
         }
         check(registry.register_source(static_cast<RawSocket>(stream.socket), Token{index},
@@ -139,12 +68,7 @@ int main(int argc, char** argv) {
 
     // 2. The wait loop: one thread, one Poll for all the streams; one event per registration,
     // re-armed after it.
-    const Clock::time_point deadline =
-        start + std::chrono::milliseconds(options.delay_ms) + std::chrono::seconds(30);
-    std::size_t finished = 0;
-    for (const scale::Outcome& outcome : outcomes) {
-        finished += outcome.finished ? 1 : 0;
-    }
+    const Clock::time_point deadline = start + options.time_limit();
     Events events(256);
     while (finished < streams.size()) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
@@ -154,33 +78,28 @@ int main(int argc, char** argv) {
         }
         for (const Event& event : events.list) {
             const std::size_t token = event.token.value;
-            Stream& stream = streams[token];
+            scale::Stream& stream = streams[token];
             scale::Outcome& outcome = outcomes[token];
             const int index = static_cast<int>(token);
-            bool wait_more = false;
             if (!stream.request_sent) {
-                send_request(registry, stream, outcome, options.delay_ms, index);
-                wait_more = !outcome.finished;
+                scale::send_once_connected(stream, outcome, options.delay_ms, index);
             } else {
-                wait_more = read_answer(registry, stream, outcome, index);
+                scale::read_answer(stream, outcome, index);  // until EAGAIN
             }
-            if (wait_more) {
+            if (outcome.finished) {
+                close_stream(registry, stream);
+                ++finished;
+            } else {
                 check(registry.reregister(static_cast<RawSocket>(stream.socket), Token{token},
                                           Interest{.readable = true}),
                       "reregister");
             }
-            finished += outcome.finished ? 1 : 0;
         }
     }
 
     const int status = scale::print_summary(options, outcomes, start);
-    for (Stream& stream : streams) {
-        if (stream.socket >= 0) {
-            check(registry.deregister(static_cast<RawSocket>(stream.socket)), "deregister");
-            if (close(stream.socket) != 0) {
-                scale::fail("close");
-            }
-        }
+    for (scale::Stream& stream : streams) {
+        close_stream(registry, stream);
     }
     return status;
 }

@@ -21,11 +21,11 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <string>
+#include <climits>
+#include <cstdio>
 #include <vector>
 
 #include "scale_client.h"
@@ -41,89 +41,41 @@ struct Work {
     scale::Outcome* outcome = nullptr;
 };
 
-// Notes a failure of this request's OS call; the other requests go on.
-void fail_request(scale::Outcome& outcome, const char* call, int error_number) {
-    outcome.failure = std::string(call) + ": " + std::strerror(error_number);
-    outcome.finished = true;
-    outcome.finished_at = Clock::now();
-}
-
 // One request, start to finish, with blocking calls: the thread sleeps in connect until
 // the handshake is done and in recv until the answer arrives.
 void* serve_one_request(void* argument) {
     const Work& work = *static_cast<const Work*>(argument);
+    const scale::Options& options = *work.options;
     scale::Outcome& outcome = *work.outcome;
-    const int socket = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (socket < 0) {
-        fail_request(outcome, "socket", errno);
+    scale::Stream stream;
+    stream.socket = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (stream.socket < 0) {
+        outcome.finish(scale::failure("socket", errno));
         return nullptr;
     }
     // Every blocking wait is bounded: recv, send and (on Linux) connect give up after the
     // delay + 30 s.
-    const timeval limit = {work.options->delay_ms / 1000 + 30,
-                           (work.options->delay_ms % 1000) * 1000};
-    if (setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0 ||
-        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) != 0) {
-        fail_request(outcome, "setsockopt", errno);
-        close(socket);
-        return nullptr;
+    const timeval limit = {options.delay_ms / 1000 + 30, (options.delay_ms % 1000) * 1000};
+    // (No retry of connect on EINTR: this program catches no signals, and a TCP connect
+    // interrupted by one goes on in the background, so calling it again would fail with
+    // EALREADY.)
+    if (setsockopt(stream.socket, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0 ||
+        setsockopt(stream.socket, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) != 0) {
+        outcome.finish(scale::failure("setsockopt", errno));
+    } else if (connect(stream.socket, reinterpret_cast<const sockaddr*>(&options.address),
+                       sizeof options.address) != 0) {
+        outcome.finish(scale::failure("connect", errno));
+    } else if (scale::send_request(stream, outcome, options.delay_ms, work.index) &&
+               !scale::read_answer(stream, outcome, work.index)) {  // sleeps in recv
+        outcome.finish("recv: no answer within the delay + 30 s");
     }
-    // (No retry on EINTR: this program catches no signals, and a TCP connect interrupted
-    // by one goes on in the background, so calling it again would fail with EALREADY.)
-    if (connect(socket, reinterpret_cast<const sockaddr*>(&work.options->address),
-                sizeof work.options->address) != 0) {
-        fail_request(outcome, "connect", errno);
-        close(socket);
-        return nullptr;
-    }
-    const std::string request = scale::build_request(work.options->delay_ms, work.index);
-    std::string_view unsent = request;
-    while (!unsent.empty()) {
-        const ssize_t sent = send(socket, unsent.data(), unsent.size(), MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) {
-            continue;
-        }
-        if (sent < 0) {
-            fail_request(outcome, "send", errno);
-            close(socket);
-            return nullptr;
-        }
-        unsent.remove_prefix(static_cast<std::size_t>(sent));
-    }
-    outcome.sent_at = Clock::now();
-    std::string received;
-    char buffer[4096];
-    while (true) {
-        const ssize_t count = recv(socket, buffer, sizeof buffer, 0);  // sleeps here
-        if (count > 0) {
-            received.append(buffer, static_cast<std::size_t>(count));
-            continue;
-        }
-        if (count < 0 && errno == EINTR) {
-            continue;
-        }
-        if (count < 0) {
-            fail_request(outcome, "recv", errno);  // EAGAIN here: the time limit passed
-            close(socket);
-            return nullptr;
-        }
-        break;  // End of file: the server sent everything and closed.
-    }
-    if (close(socket) != 0) {
-        fail_request(outcome, "close", errno);
-        return nullptr;
-    }
-    outcome.failure = scale::check_answer(received, work.index);
-    outcome.finished = true;
-    outcome.finished_at = Clock::now();
+    scale::close_socket(stream.socket);
     return nullptr;
 }
 
 int main(int argc, char** argv) {
-    scale::program_name = "bench-scale-threads";
-    scale::program_way = "a thread each";
-    const scale::Options options = scale::parse_options(argc, argv);
-    scale::raise_open_file_limit(options.requests);
+    const scale::Options options =
+        scale::parse_options(argc, argv, "bench-scale-threads", "a thread each");
     const auto count = static_cast<std::size_t>(options.requests);
     std::vector<scale::Outcome> outcomes(count);
     std::vector<Work> work(count);
@@ -148,7 +100,7 @@ int main(int argc, char** argv) {
         const int error =
             pthread_create(&threads[index], &attributes, serve_one_request, &work[index]);
         if (error != 0) {
-            fail_request(outcomes[index], "pthread_create", error);
+            outcomes[index].finish(scale::failure("pthread_create", error));
             continue;
         }
         started[index] = true;

@@ -31,7 +31,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -50,16 +49,14 @@ const char byte = 'x';
 int open_dev_null() {
     const int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
-        std::fprintf(stderr, "bench-syscall-cost: open /dev/null: %s\n", std::strerror(errno));
-        std::exit(1);
+        measure::fail("open /dev/null");
     }
     return fd;
 }
 
 void close_or_fail(int fd) {
     if (close(fd) != 0) {
-        std::fprintf(stderr, "bench-syscall-cost: close: %s\n", std::strerror(errno));
-        std::exit(1);
+        measure::fail("close");
     }
 }
 
@@ -91,8 +88,7 @@ BENCHMARK(libc_write);
 void fwrite_fflush(benchmark::State& state) {
     std::FILE* file = std::fopen("/dev/null", "w");
     if (file == nullptr) {
-        std::fprintf(stderr, "bench-syscall-cost: fopen /dev/null: %s\n", std::strerror(errno));
-        std::exit(1);
+        measure::fail("fopen /dev/null");
     }
     for (auto _ : state) {
         if (std::fwrite(&byte, 1, 1, file) != 1 || std::fflush(file) != 0) {
@@ -101,8 +97,7 @@ void fwrite_fflush(benchmark::State& state) {
         }
     }
     if (std::fclose(file) != 0) {
-        std::fprintf(stderr, "bench-syscall-cost: fclose: %s\n", std::strerror(errno));
-        std::exit(1);
+        measure::fail("fclose");
     }
 }
 BENCHMARK(fwrite_fflush);
@@ -187,6 +182,7 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    measure::program_name = "bench-syscall-cost";
     for (int index = 1; index < argc; ++index) {
         const std::string_view argument = argv[index];
         if (argument == "--help" || argument == "-h") {

@@ -37,8 +37,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -50,20 +48,8 @@
 
 using Clock = std::chrono::steady_clock;
 
-// ----------------------------------------------------------------------------------------
-// Reporting errors
-// ----------------------------------------------------------------------------------------
-
-// OS calls set errno; pthread calls return the error number instead: both end up here.
-[[noreturn]] void fail(std::string_view call, int error_number = errno) {
-    std::fprintf(stderr, "bench-thread-costs: %.*s: %s\n", static_cast<int>(call.size()),
-                 call.data(), std::strerror(error_number));
-    std::exit(1);
-}
-
-double nanoseconds(Clock::duration duration) {
-    return std::chrono::duration<double, std::nano>(duration).count();
-}
+using measure::fail;  // the OS's message: errno, or a pthread call's error number
+using measure::nanoseconds;
 
 // ----------------------------------------------------------------------------------------
 // spawn: start and join one thread
@@ -94,22 +80,6 @@ void measure_spawn(int count) {
 // idle: what N parked threads hold
 // ----------------------------------------------------------------------------------------
 
-// One field of a /proc file in kB ("VmRSS:     1234 kB"), e.g. from /proc/self/status.
-long read_kib(const char* path, std::string_view field) {
-    std::ifstream file(path);
-    if (!file) {
-        fail(std::string("open ") + path);
-    }
-    for (std::string line; std::getline(file, line);) {
-        if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
-            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-        }
-    }
-    std::fprintf(stderr, "bench-thread-costs: no %.*s in %s\n", static_cast<int>(field.size()),
-                 field.data(), path);
-    std::exit(1);
-}
-
 struct Memory {
     long resident_kib;      // VmRSS: pages of this process in RAM
     long virtual_kib;       // VmSize: address space reserved by this process
@@ -117,8 +87,9 @@ struct Memory {
 };
 
 Memory read_memory() {
-    return Memory{read_kib("/proc/self/status", "VmRSS"), read_kib("/proc/self/status", "VmSize"),
-                  read_kib("/proc/meminfo", "KernelStack")};
+    return Memory{measure::proc_kib("/proc/self/status", "VmRSS"),
+                  measure::proc_kib("/proc/self/status", "VmSize"),
+                  measure::proc_kib("/proc/meminfo", "KernelStack")};
 }
 
 // Where the parked threads wait: each one says it is there, then sleeps until released.
@@ -238,7 +209,7 @@ void read_byte(int fd) {
     ssize_t count = 0;
     while ((count = read(fd, &token, 1)) != 1) {
         if (count == 0) {
-            std::fprintf(stderr, "bench-thread-costs: read: unexpected end of file\n");
+            std::fprintf(stderr, "%s: read: unexpected end of file\n", measure::program_name);
             std::exit(1);
         }
         if (errno != EINTR) {
@@ -328,86 +299,44 @@ void measure_switch(std::string_view mechanism, int round_trips) {
 
 // rows: each measurement R times, each run its own process (this program again), and the
 // page's section 1 table rows, "median (min–max)" over the runs.
-int print_rows(const char* self, int runs, int count, int threads, int round_trips) {
-    const std::string folder = measure::work_folder();
+int print_rows(int runs, int count, int threads, int round_trips) {
+    const std::vector<std::vector<std::string>> measurements = {
+        {"spawn", "--count", std::to_string(count)},
+        {"idle", "--threads", std::to_string(threads)},
+        {"idle", "--threads", std::to_string(threads), "--stack-kib", "64"},
+        {"switch", "pipe", "--round-trips", std::to_string(round_trips)},
+        {"switch", "futex", "--round-trips", std::to_string(round_trips)},
+    };
+    bool all_succeeded = true;
+    const auto outputs = measure::run_rounds(measurements, runs, all_succeeded);
+    const std::string parked = measure::with_commas(threads) + " parked threads";
     struct Row {
-        const char* label;
-        std::vector<std::string> arguments;
-        const char* value;  // the name in the `result` line
+        std::string label;
+        std::size_t measurement;  // which of the above
+        const char* value;        // the name in its `result` line
         int decimals;
         double scale;
     };
-    const std::string parked = measure::with_commas(threads) + " parked threads";
-    const std::vector<Row> rows = {
-        {"start and join one thread (`std::thread`), µs",
-         {"spawn", "--count", std::to_string(count)},
-         "spawn_join_ns",
-         1,
-         0.001},
-        {"resident memory per thread, PARKED, default stack, KiB",
-         {"idle", "--threads", std::to_string(threads)},
-         "rss_kib",
-         1,
-         1},
-        {"address space per thread, the same, KiB", {}, "virtual_kib", 0, 1},
-        {"resident memory per thread, PARKED, 64 KiB stack, KiB",
-         {"idle", "--threads", std::to_string(threads), "--stack-kib", "64"},
-         "rss_kib",
-         1,
-         1},
-        {"address space per thread, the same, KiB", {}, "virtual_kib", 0, 1},
-        {"kernel stack per thread (machine-wide `KernelStack`), KiB", {}, "kernel_stack_kib", 1, 1},
-        {"context switch between two threads on one CPU, through a pipe, ns",
-         {"switch", "pipe", "--round-trips", std::to_string(round_trips)},
-         "switch_ns",
-         0,
-         1},
-        {"context switch, the same, through a futex, ns",
-         {"switch", "futex", "--round-trips", std::to_string(round_trips)},
-         "switch_ns",
-         0,
-         1},
+    const Row rows[] = {
+        {"start and join one thread (`std::thread`), µs", 0, "spawn_join_ns", 1, 0.001},
+        {"resident memory per thread, " + parked + ", default stack, KiB", 1, "rss_kib", 1, 1},
+        {"address space per thread, the same, KiB", 1, "virtual_kib", 0, 1},
+        {"resident memory per thread, " + parked + ", 64 KiB stack, KiB", 2, "rss_kib", 1, 1},
+        {"address space per thread, the same, KiB", 2, "virtual_kib", 0, 1},
+        {"kernel stack per thread (machine-wide `KernelStack`), KiB", 2, "kernel_stack_kib", 1, 1},
+        {"context switch between two threads on one CPU, through a pipe, ns", 3, "switch_ns", 0, 1},
+        {"context switch, the same, through a futex, ns", 4, "switch_ns", 0, 1},
     };
-    // A row without arguments reads another value of the run above it.
-    std::vector<std::vector<std::string>> outputs(rows.size());
-    int status = 0;
-    for (int run = 0; run < runs; ++run) {
-        for (std::size_t row = 0; row < rows.size(); ++row) {
-            if (rows[row].arguments.empty()) {
-                outputs[row].push_back(outputs[row - 1].back());
-                continue;
-            }
-            std::vector<std::string> arguments = {self};
-            arguments.insert(arguments.end(), rows[row].arguments.begin(),
-                             rows[row].arguments.end());
-            const measure::Finished finished = measure::run(arguments, folder);
-            if (!finished.succeeded()) {
-                std::fprintf(stderr, "bench-thread-costs %s: %s\n", rows[row].arguments[0].c_str(),
-                             finished.how_it_ended().c_str());
-                status = 1;
-            }
-            outputs[row].push_back(finished.output);
-        }
-    }
     for (const Row& row : rows) {
-        std::vector<double> values;
-        for (const std::string& output : outputs[static_cast<std::size_t>(&row - rows.data())]) {
-            values.push_back(measure::result(output, row.value));
-        }
-        std::string label = row.label;
-        if (const std::size_t at = label.find("PARKED"); at != std::string::npos) {
-            label.replace(at, 6, parked);
-        }
-        std::printf("| %s | %s |\n", label.c_str(),
-                    measure::cell(measure::summarize(values), row.decimals, row.scale).c_str());
+        const measure::Summary summary = measure::summarize(outputs[row.measurement], row.value);
+        std::printf("| %s | %s |\n", row.label.c_str(),
+                    measure::cell(summary, row.decimals, row.scale).c_str());
     }
-    unlink((folder + "/stdout.txt").c_str());  // Best effort: a scratch folder under /tmp.
-    unlink((folder + "/stderr.txt").c_str());
-    rmdir(folder.c_str());
-    return status;
+    return all_succeeded ? 0 : 1;
 }
 
 int main(int argc, char** argv) {
+    measure::program_name = "bench-thread-costs";
     CLI::App app{"What an OS thread costs: to start, to keep parked, to switch to.",
                  "bench-thread-costs"};
     app.require_subcommand(1);
@@ -446,7 +375,7 @@ int main(int argc, char** argv) {
     rows->add_option("--round-trips", round_trips, "switch's round trips")->capture_default_str();
     parse_command_line(app, argc, argv);
     if (rows->parsed()) {
-        return print_rows("/proc/self/exe", runs, count, threads, round_trips);
+        return print_rows(runs, count, threads, round_trips);
     }
     if (spawn->parsed()) {
         measure_spawn(count);

@@ -67,9 +67,11 @@ endmacro()
 # ends as soon as its last program does): the Windows tests take a third of the time.
 # The tests with the handle audit run alone (CHECK_HANDLES, in ExampleTests.cmake): Wine 8's
 # wineserver crashed when the audit listed the system's handles while other Wine programs
-# started.
+# started. Sets WORKSPACE_EMULATOR_FIXTURE to the fixture every test that runs a program
+# requires (ExampleTests.cmake); it stays empty without Wine.
 function(workspace_add_emulator_setup)
   if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
+    set(WORKSPACE_EMULATOR_FIXTURE wine-prefix PARENT_SCOPE)
     set(environment ${CMAKE_CROSSCOMPILING_EMULATOR})  # env WINEPREFIX=... ... wine
     list(POP_BACK environment)
     # After the prefix is made and its first server gone: the lasting server, and Wine's

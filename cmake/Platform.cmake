@@ -36,7 +36,8 @@ function(workspace_set_warnings)
 endfunction()
 
 # Sets WORKSPACE_OS (linux, macos, windows, freebsd, ...) and WORKSPACE_CPU (x86_64,
-# aarch64, or what CMake reports) for the platform the examples are built for.
+# aarch64, or what CMake reports) for the platform the examples are built for, and
+# WORKSPACE_EMULATOR_NOTE (", tests run under <emulator>", or "") for the configure step.
 macro(workspace_detect_target)
   if(WIN32)
     set(WORKSPACE_OS windows)
@@ -46,17 +47,10 @@ macro(workspace_detect_target)
     string(TOLOWER "${CMAKE_SYSTEM_NAME}" WORKSPACE_OS)
   endif()
   string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" WORKSPACE_CPU)
-  if(WORKSPACE_CPU MATCHES "^(x86_64|amd64|x64)$")
-    set(WORKSPACE_CPU x86_64)
-  elseif(WORKSPACE_CPU MATCHES "^(aarch64|arm64)$")
-    set(WORKSPACE_CPU aarch64)
-  endif()
-  if(CMAKE_CROSSCOMPILING_EMULATOR)
-    list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " emulator)
-    set(WORKSPACE_EMULATOR_NOTE ", tests run under ${emulator}")
-  else()
-    set(WORKSPACE_EMULATOR_NOTE "")
-  endif()
+  string(REGEX REPLACE "^(amd64|x64)$" "x86_64" WORKSPACE_CPU "${WORKSPACE_CPU}")
+  string(REGEX REPLACE "^arm64$" "aarch64" WORKSPACE_CPU "${WORKSPACE_CPU}")
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " emulator)
+  string(REGEX REPLACE ".+" ", tests run under \\0" WORKSPACE_EMULATOR_NOTE "${emulator}")
 endmacro()
 
 # Wine needs a prefix (its C: drive and registry) before it runs anything. Making one takes

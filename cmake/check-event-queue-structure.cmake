@@ -32,9 +32,7 @@ foreach(example IN LISTS examples)
   set(dashes "// -------------+\n")
   string(REGEX MATCHALL "\n${dashes}// [^\n]+\n${dashes}" banners "\n${text}")
   string(REGEX REPLACE "\n${dashes}// ([^\n]+)\n${dashes}" "\\1" sections_${example} "${banners}")
-endforeach()
-foreach(example IN LISTS examples)
-  if(NOT "${sections_${example}}" STREQUAL "${sections_${reference}}")
+  if(NOT "${sections_${example}}" STREQUAL "${sections_${reference}}")  # ch03-epoll is read first
     string(REPLACE ";" "\n    " mine "${sections_${example}}")
     string(REPLACE ";" "\n    " theirs "${sections_${reference}}")
     message(SEND_ERROR "${example}/main.cpp and ${reference}/main.cpp differ in their sections:\n"

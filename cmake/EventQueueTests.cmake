@@ -124,10 +124,9 @@ function(workspace_event_queue_tests example)
   # tools/leak-checks/handle-audit.cpp linked in, which lists any handle still open after main.
   # Steps of 200 ms, as above: at 50 ms, valgrind on a loaded machine once reported two
   # answers out of their order (ch03-kqueue, stream 0 before stream 1).
+  set(leak_check CHECK_FDS)
   if(WIN32)
     set(leak_check CHECK_HANDLES)
-  else()
-    set(leak_check CHECK_FDS)
   endif()
   workspace_example_test(NAME ${example}-closes-everything TARGET ${example} WITH_DELAYSERVER
     ${leak_check} ARGS --address {address} --requests 5 --step 200

@@ -93,10 +93,7 @@ function(workspace_add_run_target target)
     COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${target}>
     DEPENDS ${target} USES_TERMINAL
     COMMENT "Running ${target}")
-  set(needs -)
-  if(run_NEEDS_DELAYSERVER)
-    set(needs delayserver)
-  endif()
+  set(needs $<IF:$<BOOL:${run_NEEDS_DELAYSERVER}>,delayserver,->)  # at file(GENERATE)
   set_property(GLOBAL APPEND_STRING PROPERTY WORKSPACE_EXAMPLE_LINES
                "example\t${target}\tbuilt\t$<TARGET_FILE:${target}>\t${needs}\n")
 endfunction()

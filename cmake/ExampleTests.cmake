@@ -6,49 +6,23 @@
 # valgrind --track-fds=yes lists every descriptor still open at exit: those the program
 # inherited ("<inherited from parent>") and those it opened itself, each followed by the
 # stack ("at 0x...") of the call that opened it. The checks: valgrind's report is there,
-# and no entry has such a stack. Sets <out> to the valgrind command line, or to "" (with
-# a configure message) where valgrind cannot be used. Its own test, with a descriptor left
-# open on purpose: tools/leak-checks/.
-set(WORKSPACE_VALGRIND_FD_REPORT --stderr "FILE DESCRIPTORS: [0-9]+ open")
-set(WORKSPACE_VALGRIND_FD_CHECKS ${WORKSPACE_VALGRIND_FD_REPORT}
+# and no entry has such a stack. workspace_valgrind_fd_check sets <out> to the valgrind
+# command line, or to "" (with a configure message naming the test <name>) where valgrind
+# cannot be used. Its own test, with a descriptor left open on purpose: tools/leak-checks/.
+set(WORKSPACE_VALGRIND_FD_CHECKS --stderr "FILE DESCRIPTORS: [0-9]+ open"
     --stderr-absent "Open [^\n]*\n==[0-9]+==    at ")
-function(workspace_valgrind_fd_check out)
-  cmake_parse_arguments(PARSE_ARGV 1 check "" "NAME" "")
+function(workspace_valgrind_fd_check out name)
   set(${out} "" PARENT_SCOPE)
   if(CMAKE_CROSSCOMPILING OR WORKSPACE_SANITIZER)
     return()  # valgrind runs native programs only, and not with a sanitizer's runtime.
   endif()
   find_program(VALGRIND valgrind)
   if(NOT VALGRIND)
-    workspace_skip(${check_NAME} "valgrind not found (apt-get install valgrind)")
+    workspace_skip(${name} "valgrind not found (apt-get install valgrind)")
     return()
   endif()
   set(${out} ${VALGRIND} -q --track-fds=yes --error-exitcode=99 PARENT_SCOPE)
 endfunction()
-
-# Windows has no valgrind: tools/leak-checks/handle-audit.cpp does its part there. Linked
-# into a copy of an example, <target>-handle-audit, it lists on stderr the handles opened
-# after main started and still open after main returned. Sets <out> to that copy's name.
-function(workspace_handle_audit_copy out target)
-  set(copy ${target}-handle-audit)
-  if(NOT TARGET ${copy})
-    get_target_property(sources ${target} SOURCES)
-    get_target_property(libraries ${target} LINK_LIBRARIES)
-    get_target_property(include_directories ${target} INCLUDE_DIRECTORIES)
-    add_executable(${copy} ${sources})
-    target_link_libraries(${copy} PRIVATE handle-audit)
-    if(include_directories)  # what the example includes from elsewhere, such as support/
-      target_include_directories(${copy} PRIVATE ${include_directories})
-    endif()
-    if(libraries)
-      target_link_libraries(${copy} PRIVATE ${libraries})
-    endif()
-  endif()
-  set(${out} ${copy} PARENT_SCOPE)
-endfunction()
-set(WORKSPACE_HANDLE_AUDIT_REPORT --stderr "handle-audit: [0-9]+ handles open before main")
-set(WORKSPACE_HANDLE_AUDIT_CHECKS ${WORKSPACE_HANDLE_AUDIT_REPORT}
-    --stderr-absent "handle-audit: left open")
 
 # The expected output of a program that prints nothing on standard output (a refused
 # argument, say), one file for every example: EXPECTED ${WORKSPACE_EXPECTED_NOTHING}.
@@ -74,11 +48,11 @@ get_filename_component(WORKSPACE_EXPECTED_NOTHING
 #                                           leak must be reported (say how with STDERR)
 #       [SERIAL]                            run alone: the order it checks comes from
 #                                           sleeps, which a loaded machine can stretch
-#       [TIMEOUT <seconds>] [ARGS <arg>...]
-#       [ENVIRONMENT <NAME=value>...])          set for the test
+#       [ARGS <arg>...]                     its arguments (it may run for 60 s)
+#       [ENVIRONMENT <NAME=value>...])      set for the test
 function(workspace_example_test)
   cmake_parse_arguments(PARSE_ARGV 0 test "WITH_DELAYSERVER;CHECK_FDS;CHECK_HANDLES;LEAKS_ON_PURPOSE;SERIAL"
-                        "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL;TIMEOUT"
+                        "NAME;TARGET;EXPECTED;README;BLOCK;EXIT;SIGNAL"
                         "STDERR;ARGS;ENVIRONMENT;SERVER_ARGS")
   cmake_path(ABSOLUTE_PATH test_EXPECTED BASE_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   if(NOT WORKSPACE_RUNS_PROGRAMS AND WORKSPACE_README_CHECKER AND test_README)
@@ -93,11 +67,8 @@ function(workspace_example_test)
   if(NOT WORKSPACE_EXPECT_OUTPUT)
     return()  # No test tools on this build machine (see HostTools.cmake).
   endif()
-  if(NOT test_TIMEOUT)
-    set(test_TIMEOUT 60)
-  endif()
   # What expect-output checks...
-  set(checks --expected ${test_EXPECTED} --timeout ${test_TIMEOUT})
+  set(checks --expected ${test_EXPECTED} --timeout 60)
   if(test_README)
     list(APPEND checks --readme ${CMAKE_CURRENT_SOURCE_DIR}/${test_README} --block ${test_BLOCK})
   endif()
@@ -122,49 +93,56 @@ function(workspace_example_test)
     endforeach()
     list(APPEND runners --)
   endif()
+  set(leak_checks "")
   if(test_CHECK_FDS)
-    workspace_valgrind_fd_check(valgrind NAME ${test_NAME})
+    workspace_valgrind_fd_check(valgrind ${test_NAME})
     if(NOT valgrind)
       return()
     endif()
-    if(test_LEAKS_ON_PURPOSE)
-      list(APPEND checks ${WORKSPACE_VALGRIND_FD_REPORT})
-    else()
-      list(APPEND checks ${WORKSPACE_VALGRIND_FD_CHECKS})
-    endif()
+    set(leak_checks ${WORKSPACE_VALGRIND_FD_CHECKS})
     list(APPEND runners ${valgrind})
-  endif()
-  if(test_CHECK_HANDLES)
+  elseif(test_CHECK_HANDLES)
     if(NOT WIN32)
       message(FATAL_ERROR "${test_NAME}: CHECK_HANDLES is for Windows programs (CHECK_FDS elsewhere)")
     endif()
-    workspace_handle_audit_copy(test_TARGET ${test_TARGET})
+    # Windows has no valgrind: tools/leak-checks/handle-audit.cpp does its part there. Linked
+    # into a copy of the example, <target>-handle-audit, it lists on stderr the handles
+    # opened after main started and still open after main returned.
+    set(copy ${test_TARGET}-handle-audit)
+    if(NOT TARGET ${copy})
+      get_target_property(sources ${test_TARGET} SOURCES)
+      add_executable(${copy} ${sources})
+      target_link_libraries(${copy} PRIVATE handle-audit)
+      # What the example links and includes from elsewhere, such as support/.
+      foreach(property IN ITEMS LINK_LIBRARIES INCLUDE_DIRECTORIES)
+        get_target_property(value ${test_TARGET} ${property})
+        if(value)
+          set_property(TARGET ${copy} APPEND PROPERTY ${property} ${value})
+        endif()
+      endforeach()
+    endif()
+    set(test_TARGET ${copy})
     # Alone: the audit lists every process's handles (NtQuerySystemInformation), and Wine 8's
     # wineserver crashed ("wineserver crashed, please enable coredumps") when that ran while
     # other Wine programs started or ended, failing the tests that shared it. Reproduced
     # here with two audit loops side by side; one audit loop alone never crashed it.
     set(test_SERIAL TRUE)
-    if(test_LEAKS_ON_PURPOSE)
-      list(APPEND checks ${WORKSPACE_HANDLE_AUDIT_REPORT})
-    else()
-      list(APPEND checks ${WORKSPACE_HANDLE_AUDIT_CHECKS})
-    endif()
+    set(leak_checks --stderr "handle-audit: [0-9]+ handles open before main"
+                    --stderr-absent "handle-audit: left open")
   endif()
+  if(test_LEAKS_ON_PURPOSE)
+    list(SUBLIST leak_checks 0 2 leak_checks)  # the report only: the leak is in it (STDERR)
+  endif()
+  list(APPEND checks ${leak_checks})
   add_test(NAME ${test_NAME}
            COMMAND ${WORKSPACE_EXPECT_OUTPUT} ${checks} -- ${runners}
                    ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${test_TARGET}> ${test_ARGS})
-  set_tests_properties(${test_NAME} PROPERTIES TIMEOUT ${test_TIMEOUT} LABELS examples)
-  if(test_SERIAL)
-    set_tests_properties(${test_NAME} PROPERTIES RUN_SERIAL TRUE)
-  endif()
-  if(test_ENVIRONMENT)
-    set_tests_properties(${test_NAME} PROPERTIES ENVIRONMENT "${test_ENVIRONMENT}")
-  endif()
-  if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
-    # The Wine prefix is made once per run by the wine-prefix fixture (Platform.cmake):
-    # without it, the first Wine test of a parallel run would race the others to create it.
-    set_tests_properties(${test_NAME} PROPERTIES FIXTURES_REQUIRED wine-prefix)
-  endif()
+  # WORKSPACE_EMULATOR_FIXTURE: the Wine prefix is made once per run by the wine-prefix
+  # fixture (Platform.cmake): without it, the first Wine test of a parallel run would race
+  # the others to create it.
+  set_tests_properties(${test_NAME} PROPERTIES TIMEOUT 60 LABELS examples
+                       RUN_SERIAL "${test_SERIAL}" ENVIRONMENT "${test_ENVIRONMENT}"
+                       FIXTURES_REQUIRED "${WORKSPACE_EMULATOR_FIXTURE}")
 endfunction()
 
 # The workspace's command-line convention, checked for one program (see
@@ -191,19 +169,13 @@ function(workspace_cli_tests)
     set(cli_NAME ${cli_TARGET}-command-line)
   endif()
   set(command ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:${cli_TARGET}> ${cli_ARGS})
-  set(readme_arguments "")
   if(cli_README)
-    set(readme_arguments -DREADME=${CMAKE_CURRENT_SOURCE_DIR}/${cli_README} -DBLOCK=${cli_BLOCK})
+    set(cli_README ${CMAKE_CURRENT_SOURCE_DIR}/${cli_README})
   endif()
   add_test(NAME ${cli_NAME}
            COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${command}" "-DBAD_OPTION=${cli_BAD_OPTION}"
-                   "-DBAD_VALUE=${cli_BAD_VALUE}"
-                   ${readme_arguments} -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check-cli.cmake)
-  set_tests_properties(${cli_NAME} PROPERTIES TIMEOUT 120)
-  if(cli_LABELS)
-    set_tests_properties(${cli_NAME} PROPERTIES LABELS "${cli_LABELS}")
-  endif()
-  if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
-    set_tests_properties(${cli_NAME} PROPERTIES FIXTURES_REQUIRED wine-prefix)
-  endif()
+                   "-DBAD_VALUE=${cli_BAD_VALUE}" "-DREADME=${cli_README}" "-DBLOCK=${cli_BLOCK}"
+                   -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check-cli.cmake)
+  set_tests_properties(${cli_NAME} PROPERTIES TIMEOUT 120 LABELS "${cli_LABELS}"
+                       FIXTURES_REQUIRED "${WORKSPACE_EMULATOR_FIXTURE}")
 endfunction()

@@ -6,7 +6,8 @@
 # library into ch03-kqueue. Nothing of libkqueue is committed to this repository.
 #
 # Where the source comes from, first match wins:
-#   1. FETCHCONTENT_SOURCE_DIR_LIBKQUEUE, if set: a libkqueue checkout of your own.
+#   1. FETCHCONTENT_SOURCE_DIR_LIBKQUEUE, if set: a libkqueue checkout of your own (where it
+#      is not one, add_subdirectory says so).
 #   2. What an earlier configure of this build folder put in FETCHCONTENT_BASE_DIR
 #      (build/<preset>/_deps/libkqueue-src), if it is this pin.
 #   3. $WORKSPACE_ARCHIVE_DIR/libkqueue-2.7.0.tar.gz, its SHA256 checked: machines with no
@@ -32,24 +33,18 @@ set(WORKSPACE_DOWNLOAD_TIMEOUT 120 CACHE STRING
 # Sets <out> to the folder of archives as an absolute path, or to "" if there is none.
 # An empty cache variable takes the environment variable's value, also in a build folder
 # configured before it was set. A relative path is taken from the folder the command was
-# run in, as a reader typing it means it (FetchContent's own build runs elsewhere); a
-# `cmake -P` script's source folder is that folder.
+# run in, as a reader typing it means it (FetchContent's own build runs elsewhere): the
+# folder that `pwd`, started from here, inherits.
 function(workspace_archive_dir out)
   set(folder "${WORKSPACE_ARCHIVE_DIR}")
   if(folder STREQUAL "" AND NOT "$ENV{WORKSPACE_ARCHIVE_DIR}" STREQUAL "")
     set(folder "$ENV{WORKSPACE_ARCHIVE_DIR}")
   endif()
   if(NOT folder STREQUAL "" AND NOT IS_ABSOLUTE "${folder}")
-    file(WRITE ${CMAKE_BINARY_DIR}/CMakeFiles/print-working-directory.cmake
-         "message(\"\${CMAKE_CURRENT_SOURCE_DIR}\")\n")
-    execute_process(COMMAND ${CMAKE_COMMAND} -P
-                            ${CMAKE_BINARY_DIR}/CMakeFiles/print-working-directory.cmake
-                    ERROR_VARIABLE working_directory ERROR_STRIP_TRAILING_WHITESPACE)
+    execute_process(COMMAND pwd OUTPUT_VARIABLE working_directory OUTPUT_STRIP_TRAILING_WHITESPACE)
     get_filename_component(folder "${folder}" ABSOLUTE BASE_DIR "${working_directory}")
   endif()
-  if(NOT folder STREQUAL "${WORKSPACE_ARCHIVE_DIR}")
-    set_property(CACHE WORKSPACE_ARCHIVE_DIR PROPERTY VALUE "${folder}")
-  endif()
+  set_property(CACHE WORKSPACE_ARCHIVE_DIR PROPERTY VALUE "${folder}")
   set(${out} "${folder}" PARENT_SCOPE)
 endfunction()
 
@@ -66,8 +61,6 @@ function(workspace_add_libkqueue why_not)
   set(log ${FETCHCONTENT_BASE_DIR}/libkqueue-fetch.log)
   set(pin_file ${FETCHCONTENT_BASE_DIR}/libkqueue-pin.txt)  # what is in source_dir
   set(pin "${WORKSPACE_LIBKQUEUE_COMMIT} ${WORKSPACE_LIBKQUEUE_SHA256}")
-  string(CONCAT how_to_enable "set WORKSPACE_ARCHIVE_DIR to a folder holding "
-                "libkqueue-${version}.tar.gz (see README.md), or configure with network access")
   workspace_archive_dir(archive_dir)
   set(archive "${archive_dir}/libkqueue-${version}.tar.gz")
 
@@ -94,9 +87,8 @@ function(workspace_add_libkqueue why_not)
       set(content -DURL=${archive} -DURL_HASH=SHA256=${WORKSPACE_LIBKQUEUE_SHA256})
       set(origin "${archive}")
     elseif(FETCHCONTENT_FULLY_DISCONNECTED)
-      if(archive_dir STREQUAL "")
-        set(where "WORKSPACE_ARCHIVE_DIR is not set")
-      else()
+      set(where "WORKSPACE_ARCHIVE_DIR is not set")
+      if(archive_dir)
         set(where "${archive_dir} holds no libkqueue-${version}.tar.gz")
       endif()
       string(CONCAT reason "libkqueue ${version} was not fetched before, "
@@ -134,17 +126,12 @@ function(workspace_add_libkqueue why_not)
       endif()
       file(RELATIVE_PATH shown_log ${CMAKE_SOURCE_DIR} ${log})
       string(CONCAT reason "libkqueue ${version} could not be fetched from ${origin} (${result}; "
-             "see ${shown_log}): ${how_to_enable}")
+             "see ${shown_log}): set WORKSPACE_ARCHIVE_DIR to a folder holding "
+             "libkqueue-${version}.tar.gz (see README.md), or configure with network access")
       set(${why_not} "${reason}" PARENT_SCOPE)
       return()
     endif()
     file(WRITE ${pin_file} "${pin}")
-  endif()
-  if(NOT EXISTS ${source_dir}/CMakeLists.txt)
-    string(CONCAT reason "${source_dir} holds no CMakeLists.txt (FETCHCONTENT_SOURCE_DIR_LIBKQUEUE "
-           "should name a libkqueue checkout)")
-    set(${why_not} "${reason}" PARENT_SCOPE)
-    return()
   endif()
   message(STATUS "libkqueue ${version} (commit ${short_commit}), built by this build from "
                  "${origin}")

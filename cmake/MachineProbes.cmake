@@ -8,8 +8,9 @@
 #   workspace_probe(<out> NAME <name> SOURCE <file> [ARGS <arg>...] [OUTPUT <variable>]
 #                   [COMPILE_OPTIONS <option>...] [LINK_OPTIONS <option>...])
 # builds SOURCE and runs it with ARGS. Sets <out> to "" if it exited with 0, else to a
-# one-line reason: its first line of output, or how it ended; OUTPUT gets all it printed. Where its programs cannot be
-# run (a cross build with no emulator), sets <out> to "" (assumed possible).
+# one-line reason: its first line of output, or how it ended; OUTPUT gets all it printed.
+# Where its programs cannot be run (a cross build with no emulator), sets <out> to ""
+# (assumed possible).
 #
 #   workspace_leak_checks_where_possible()
 # (asan and fuzz builds) checks that LeakSanitizer runs here; where it does not, the tests
@@ -18,40 +19,33 @@
 function(workspace_probe out)
   cmake_parse_arguments(PARSE_ARGV 1 probe "" "NAME;SOURCE;OUTPUT" "ARGS;COMPILE_OPTIONS;LINK_OPTIONS")
   set(${out} "" PARENT_SCOPE)
-  if(probe_OUTPUT)
-    set(${probe_OUTPUT} "" PARENT_SCOPE)
-  endif()
   if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
     return()
   endif()
-  # Made again at every configure: the machine may have changed since (a build folder
-  # moved into a container, a newer QEMU).
-  unset(probe_ran CACHE)
-  unset(probe_ran__TRYRUN_OUTPUT CACHE)
+  # NO_CACHE: made again at every configure, as the machine may have changed since (a build
+  # folder moved into a container, a newer QEMU).
   try_run(probe_ran probe_built ${CMAKE_BINARY_DIR}/CMakeFiles/probes/${probe_NAME}
-          SOURCES ${probe_SOURCE}
+          SOURCES ${probe_SOURCE} NO_CACHE
           COMPILE_DEFINITIONS ${probe_COMPILE_OPTIONS}
           LINK_OPTIONS ${probe_LINK_OPTIONS}
           CXX_STANDARD 20
           COMPILE_OUTPUT_VARIABLE compile_output
           RUN_OUTPUT_VARIABLE run_output
           ARGS ${probe_ARGS})
+  string(STRIP "${run_output}" run_output)
+  if(probe_OUTPUT)
+    set(${probe_OUTPUT} "${run_output}" PARENT_SCOPE)
+  endif()
   if(NOT probe_built)
     string(REGEX MATCH "[^\n]*error[^\n]*" first_error "${compile_output}")
     set(${out} "the probe ${probe_NAME} did not build: ${first_error}" PARENT_SCOPE)
   elseif(NOT probe_ran STREQUAL "0")
-    string(STRIP "${run_output}" run_output)
-    if(probe_OUTPUT)
-      set(${probe_OUTPUT} "${run_output}" PARENT_SCOPE)
-    endif()
     string(REGEX REPLACE "\n.*" "" first_line "${run_output}")
     if(first_line STREQUAL "")
       set(first_line "it ended with ${probe_ran}")
     endif()
     set(${out} "${first_line}" PARENT_SCOPE)
   endif()
-  unset(probe_ran CACHE)
-  unset(probe_ran__TRYRUN_OUTPUT CACHE)
 endfunction()
 
 function(workspace_leak_checks_where_possible)
@@ -66,8 +60,7 @@ function(workspace_leak_checks_where_possible)
     return()
   endif()
   # Its own words for why, where it gives them ("...does not work under ptrace...").
-  string(REGEX MATCH "LeakSanitizer does not work[^
-]*" own_words "${output}")
+  string(REGEX MATCH "LeakSanitizer does not work[^\n]*" own_words "${output}")
   if(own_words)
     set(why_not "${own_words}")
   endif()

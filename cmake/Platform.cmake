@@ -23,20 +23,15 @@ function(workspace_set_warnings)
     add_link_options(-fsanitize=${WORKSPACE_SANITIZER})
   endif()
   if(MSVC)
-    add_compile_options(/W4 /permissive- /utf-8)
-    if(WORKSPACE_WERROR)
-      add_compile_options(/WX)
-    endif()
+    add_compile_options(/W4 /permissive- /utf-8 $<$<BOOL:${WORKSPACE_WERROR}>:/WX>)
   else()
-    add_compile_options(-Wall -Wextra -Wpedantic)
-    if(WORKSPACE_WERROR)
-      add_compile_options(-Werror)
-    endif()
+    add_compile_options(-Wall -Wextra -Wpedantic $<$<BOOL:${WORKSPACE_WERROR}>:-Werror>)
   endif()
 endfunction()
 
 # Sets WORKSPACE_OS (linux, macos, windows, freebsd, ...) and WORKSPACE_CPU (x86_64,
-# aarch64, or what CMake reports) for the platform the examples are built for.
+# aarch64, or what CMake reports) for the platform the examples are built for, and
+# WORKSPACE_EMULATOR_NOTE (", tests run under <emulator>", or "") for the configure step.
 macro(workspace_detect_target)
   if(WIN32)
     set(WORKSPACE_OS windows)
@@ -46,17 +41,10 @@ macro(workspace_detect_target)
     string(TOLOWER "${CMAKE_SYSTEM_NAME}" WORKSPACE_OS)
   endif()
   string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" WORKSPACE_CPU)
-  if(WORKSPACE_CPU MATCHES "^(x86_64|amd64|x64)$")
-    set(WORKSPACE_CPU x86_64)
-  elseif(WORKSPACE_CPU MATCHES "^(aarch64|arm64)$")
-    set(WORKSPACE_CPU aarch64)
-  endif()
-  if(CMAKE_CROSSCOMPILING_EMULATOR)
-    list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " emulator)
-    set(WORKSPACE_EMULATOR_NOTE ", tests run under ${emulator}")
-  else()
-    set(WORKSPACE_EMULATOR_NOTE "")
-  endif()
+  string(REGEX REPLACE "^(amd64|x64)$" "x86_64" WORKSPACE_CPU "${WORKSPACE_CPU}")
+  string(REGEX REPLACE "^arm64$" "aarch64" WORKSPACE_CPU "${WORKSPACE_CPU}")
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " emulator)
+  string(REGEX REPLACE ".+" ", tests run under \\0" WORKSPACE_EMULATOR_NOTE "${emulator}")
 endmacro()
 
 # Wine needs a prefix (its C: drive and registry) before it runs anything. Making one takes
@@ -67,9 +55,11 @@ endmacro()
 # ends as soon as its last program does): the Windows tests take a third of the time.
 # The tests with the handle audit run alone (CHECK_HANDLES, in ExampleTests.cmake): Wine 8's
 # wineserver crashed when the audit listed the system's handles while other Wine programs
-# started.
+# started. Sets WORKSPACE_EMULATOR_FIXTURE to the fixture every test that runs a program
+# requires (ExampleTests.cmake); it stays empty without Wine.
 function(workspace_add_emulator_setup)
   if(CMAKE_CROSSCOMPILING_EMULATOR MATCHES "wine")
+    set(WORKSPACE_EMULATOR_FIXTURE wine-prefix PARENT_SCOPE)
     set(environment ${CMAKE_CROSSCOMPILING_EMULATOR})  # env WINEPREFIX=... ... wine
     list(POP_BACK environment)
     # After the prefix is made and its first server gone: the lasting server, and Wine's

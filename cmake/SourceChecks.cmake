@@ -9,29 +9,23 @@
 #                                            comments on the same code
 #   cmake/check-docs.cmake                   the links and commands in the README files and
 #                                            docs/ point to things that exist
+# Arguments after the script's name are passed to it (-D<NAME>=<value>).
 function(workspace_add_source_check name script)
-  if(CMAKE_CROSSCOMPILING)
-    return()
+  if(NOT CMAKE_CROSSCOMPILING)
+    add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} ${ARGN}
+                                  -P ${PROJECT_SOURCE_DIR}/cmake/${script})
   endif()
-  add_test(NAME ${name}
-           COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
-                   -P ${PROJECT_SOURCE_DIR}/cmake/${script})
 endfunction()
 
 # Checks every C++ source of the workspace against .clang-format (as a test, so the
-# README's test command checks the house style too).
+# README's test command checks the house style too): a source check, cmake/check-format.cmake.
 function(workspace_add_format_check)
-  if(CMAKE_CROSSCOMPILING)
-    return() # The sources are the same in every build; the native build checks them.
-  endif()
   find_program(CLANG_FORMAT NAMES clang-format clang-format-14 clang-format-15 clang-format-16)
-  if(NOT CLANG_FORMAT)
+  if(CLANG_FORMAT)
+    workspace_add_source_check(format-check check-format.cmake -DCLANG_FORMAT=${CLANG_FORMAT})
+  elseif(NOT CMAKE_CROSSCOMPILING)
     workspace_skip(format-check "clang-format not found (apt-get install clang-format)")
-    return()
   endif()
-  add_test(NAME format-check
-           COMMAND ${CMAKE_COMMAND} -DCLANG_FORMAT=${CLANG_FORMAT}
-                   -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -P ${PROJECT_SOURCE_DIR}/cmake/check-format.cmake)
 endfunction()
 
 # Checks which symbols a program imports from shared libraries (cmake/check-imports.cmake):
@@ -58,14 +52,10 @@ function(workspace_imports_test)
     workspace_skip(${test_NAME} "a sanitizer runtime replaces libc's write in this build")
     return()
   endif()
-  if(test_PRESENT)
-    set(expect PRESENT)
-  else()
-    set(expect ABSENT)
-  endif()
   add_test(NAME ${test_NAME}
            COMMAND ${CMAKE_COMMAND} -DNM=${nm} -DPROGRAM=$<TARGET_FILE:${test_TARGET}>
-                   -DSYMBOL=${test_SYMBOL} -DEXPECT=${expect} -DFORMAT=${format}
+                   -DSYMBOL=${test_SYMBOL} -DEXPECT=$<IF:$<BOOL:${test_PRESENT}>,PRESENT,ABSENT>
+                   -DFORMAT=${format}
                    -DLIBRARY=${test_FROM} -P ${PROJECT_SOURCE_DIR}/cmake/check-imports.cmake)
 endfunction()
 
@@ -81,11 +71,8 @@ function(workspace_add_mach_o_checks)
     workspace_skip(mach-o-checks "llvm-objdump not found to read Mach-O (apt-get install llvm)")
     return()
   endif()
-  if(WORKSPACE_CPU STREQUAL "aarch64")
-    set(cpu ARM64)
-  else()
-    set(cpu X86_64)
-  endif()
+  string(TOUPPER ${WORKSPACE_CPU} cpu)  # the Mach header's cputype: X86_64, or ARM64
+  string(REPLACE AARCH64 ARM64 cpu ${cpu})
   set(folders ${PROJECT_SOURCE_DIR})
   while(folders)
     list(POP_FRONT folders folder)

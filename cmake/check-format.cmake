@@ -5,24 +5,15 @@
 # Every folder, whatever its name, but not the build trees (build/, where Wine's prefix
 # alone holds thousands of files), .git, or what npm installed (node_modules/: Zig's own
 # headers, for the macOS builds).
-file(GLOB top_entries RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*)
-set(sources "")
-foreach(entry IN LISTS top_entries)
-  if(entry MATCHES "^(build|\\.git)$")
-    continue()
-  endif()
-  if(IS_DIRECTORY ${SOURCE_DIR}/${entry})
-    file(GLOB_RECURSE found RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/${entry}/*.cpp
-         ${SOURCE_DIR}/${entry}/*.h ${SOURCE_DIR}/${entry}/*.hpp)
-    list(FILTER found EXCLUDE REGEX "(^|/)node_modules/")
-  else()
-    set(found "")
-    if(entry MATCHES "\\.(cpp|h|hpp)$")
-      set(found ${entry})
-    endif()
-  endif()
+file(GLOB sources RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*.cpp ${SOURCE_DIR}/*.h ${SOURCE_DIR}/*.hpp)
+file(GLOB folders RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/*)  # files too: they glob nothing
+list(FILTER folders EXCLUDE REGEX "^(build|\\.git)$")
+foreach(folder IN LISTS folders)
+  file(GLOB_RECURSE found RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/${folder}/*.cpp
+       ${SOURCE_DIR}/${folder}/*.h ${SOURCE_DIR}/${folder}/*.hpp)
   list(APPEND sources ${found})
 endforeach()
+list(FILTER sources EXCLUDE REGEX "(^|/)node_modules/")
 list(LENGTH sources count)
 if(count EQUAL 0)
   message(FATAL_ERROR "no sources found under ${SOURCE_DIR}")

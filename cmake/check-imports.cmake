@@ -10,9 +10,6 @@
 #     ("(undefined) external _write (from libSystem)"); C names carry a leading underscore.
 #     With LIBRARY, SYMBOL must come from that library (kevent from libSystem, not from a
 #     libkqueue).
-if(NOT DEFINED FORMAT OR FORMAT STREQUAL "")
-  set(FORMAT elf)
-endif()
 if(FORMAT STREQUAL "mach-o")
   set(list_imports ${NM} -m --undefined-only ${PROGRAM})
   set(pattern "\\(undefined\\) external _${SYMBOL} \\(from ([^)\n]*)\\)")
@@ -32,7 +29,7 @@ if(EXPECT STREQUAL "PRESENT" AND NOT found)
 elseif(EXPECT STREQUAL "ABSENT" AND found)
   message(FATAL_ERROR "${SYMBOL} is imported by ${PROGRAM}")
 endif()
-if(found AND DEFINED LIBRARY AND NOT LIBRARY STREQUAL "" AND NOT CMAKE_MATCH_1 STREQUAL LIBRARY)
+if(found AND LIBRARY AND NOT CMAKE_MATCH_1 STREQUAL LIBRARY)
   message(FATAL_ERROR "${SYMBOL} is imported from ${CMAKE_MATCH_1}, not from ${LIBRARY}")
 endif()
 message("${SYMBOL}: ${EXPECT}, as expected")

@@ -11,19 +11,12 @@
 cmake_minimum_required(VERSION 3.25)
 include(FetchContent)
 
-foreach(required IN ITEMS NAME SOURCE_DIR BINARY_DIR SUBBUILD_DIR)
-  if(NOT ${required})
-    message(FATAL_ERROR "fetch-source.cmake: -D${required}=... is missing")
-  endif()
-endforeach()
 if(URL)
   set(content URL ${URL} URL_HASH ${URL_HASH})
-elseif(GIT_REPOSITORY)
+else()
   # A commit, not a tag: a tag can be moved, a commit cannot. (No shallow clone: git can
   # fetch a commit that is not a branch's tip only from a full clone.)
   set(content GIT_REPOSITORY ${GIT_REPOSITORY} GIT_TAG ${GIT_TAG} GIT_PROGRESS OFF)
-else()
-  message(FATAL_ERROR "fetch-source.cmake: give -DURL=... or -DGIT_REPOSITORY=...")
 endif()
 
 # The direct form of FetchContent_Populate, the one meant for script mode: it downloads

@@ -18,7 +18,6 @@
 // Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
 // Wine or QEMU).
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/types.h>
@@ -30,6 +29,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -131,61 +132,16 @@ void stop_server_and_die(int signal_number) {
     raise(signal_number);
 }
 
-// Reads the server's stdout until its `listening on HOST:PORT` line; returns HOST:PORT.
-// Anything the server prints before that line is passed to stderr.
-std::string read_address(int server_output) {
-    const std::string_view prefix = "listening on ";
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(startup_timeout_seconds);
-    std::string line;
-    while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            fail("the delay server did not report its address within " +
-                 std::to_string(startup_timeout_seconds) + " s");
-        }
-        pollfd ready = {server_output, POLLIN, 0};
-        const int count = poll(&ready, 1, static_cast<int>(left.count()));
-        if (count < 0 && errno == EINTR) {
-            continue;
-        }
-        if (count < 0) {
-            fail_with_os_error("poll");
-        }
-        if (count == 0) {
-            continue;
-        }
-        char character = 0;
-        const ssize_t got = read(server_output, &character, 1);  // One byte: stop at the line.
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            fail_with_os_error("read");
-        }
-        if (got == 0) {
-            const int status = wait_for(running_server);
-            running_server = 0;
-            fail("the delay server ended before it was listening (" + how_it_ended(status) + ")");
-        }
-        if (character != '\n') {
-            line += character;
-            continue;
-        }
-        if (line.starts_with(prefix)) {
-            return line.substr(prefix.size());
-        }
-        std::fprintf(stderr, "%s\n", line.c_str());
-        line.clear();
-    }
-}
-
-// Keeps reading the server's log so the server never blocks on a full pipe. With
-// show_server, each whole line is written to stderr as "[delayserver] " and the line, less
-// the "delayserver: " that the server's own messages start with (the prefix names it).
-void drain_server_log(int server_output, bool show_server) {
+// Reads the server's standard output until it closes, so that the server never blocks on a
+// full pipe. Its line `listening on HOST:PORT` gives `address` HOST:PORT (or nothing, if the
+// output ends first); what the server prints before that line is passed to stderr. After
+// it, with show_server, each whole line is written to stderr as "[delayserver] " and the
+// line, less the "delayserver: " that the server's own messages start with (the prefix
+// names it already); without, it is dropped.
+void read_server_output(int server_output, bool show_server, std::promise<std::string>& address) {
+    constexpr std::string_view listening_on = "listening on ";
     constexpr std::string_view server_name = "delayserver: ";
+    bool listening = false;
     char buffer[4096];
     std::string pending;  // the start of a line, until its end arrives
     while (true) {
@@ -193,29 +149,39 @@ void drain_server_log(int server_output, bool show_server) {
         if (got < 0 && errno == EINTR) {
             continue;
         }
-        if (got <= 0) {
+        if (got < 0) {
+            fail_with_os_error("read");
+        }
+        if (got == 0) {
             break;
         }
-        if (!show_server) {
-            continue;
-        }
         pending.append(buffer, static_cast<std::size_t>(got));
-        std::string text;
+        std::string text;  // what goes to stderr
         std::size_t line_start = 0;
         for (std::size_t newline = pending.find('\n'); newline != std::string::npos;
              newline = pending.find('\n', line_start)) {
             std::string_view line(pending.data() + line_start, newline + 1 - line_start);
-            if (line.starts_with(server_name)) {
-                line.remove_prefix(server_name.size());
-            }
-            text.append("[delayserver] ").append(line);
             line_start = newline + 1;
+            if (!listening && line.starts_with(listening_on)) {
+                listening = true;
+                line.remove_prefix(listening_on.size());
+                address.set_value(std::string(line.substr(0, line.size() - 1)));
+            } else if (!listening) {
+                text.append(line);
+            } else if (show_server) {
+                if (line.starts_with(server_name)) {
+                    line.remove_prefix(server_name.size());
+                }
+                text.append("[delayserver] ").append(line);
+            }
         }
         pending.erase(0, line_start);
         // The log is a courtesy: a failed write to it must not end the run.
         [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, text.data(), text.size());
     }
-    if (!pending.empty()) {  // a last line with no newline
+    if (!listening) {
+        address.set_value("");
+    } else if (show_server && !pending.empty()) {  // a last line with no newline
         const std::string text = "[delayserver] " + pending + "\n";
         [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, text.data(), text.size());
     }
@@ -270,8 +236,22 @@ int main(int argc, char** argv) {
     posix_spawn_file_actions_destroy(&server_actions);
     close(server_pipe[1]);
 
-    const std::string address = read_address(server_pipe[0]);
-    std::thread log_reader(drain_server_log, server_pipe[0], options.show_server);
+    std::promise<std::string> address_promise;
+    std::future<std::string> address_future = address_promise.get_future();
+    std::thread log_reader(read_server_output, server_pipe[0], options.show_server,
+                           std::ref(address_promise));
+    if (address_future.wait_for(std::chrono::seconds(startup_timeout_seconds)) ==
+        std::future_status::timeout) {
+        fail("the delay server did not report its address within " +
+             std::to_string(startup_timeout_seconds) + " s");
+    }
+    const std::string address = address_future.get();
+    if (address.empty()) {
+        log_reader.join();
+        const int status = wait_for(server);
+        running_server = 0;
+        fail("the delay server ended before it was listening (" + how_it_ended(status) + ")");
+    }
 
     for (std::string& argument : options.command) {
         for (std::size_t at = argument.find("{address}"); at != std::string::npos;

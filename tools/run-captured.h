@@ -2,12 +2,14 @@
 //
 // Shared by tools/expect-output.cpp and delayserver/tests/delayserver-test.cpp, which both
 // run a program, read its standard output and standard error until both close, and must
-// never wait forever. Header only; POSIX (the test tools run on Linux and macOS hosts).
+// never wait forever; tools/with-delayserver.cpp starts its programs with spawn_program.
+// Header only; POSIX (the test tools run on Linux and macOS hosts).
 #pragma once
 
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,33 @@
 #include <vector>
 
 extern char** environ;
+
+// The posix_spawn functions return an error number instead of setting errno: a failed one
+// is passed, by name, to `fail_with_os_error`, which reports errno and does not return.
+inline void check_spawn_call(int error, const char* call,
+                             void (*fail_with_os_error)(const std::string& call)) {
+    if (error != 0) {
+        errno = error;
+        fail_with_os_error(call);
+    }
+}
+
+// Starts `arguments` (the program is looked up in PATH) with the given file actions and
+// attributes (either may be null).
+inline pid_t spawn_program(const std::vector<std::string>& arguments,
+                           const posix_spawn_file_actions_t* actions,
+                           const posix_spawnattr_t* attributes,
+                           void (*fail_with_os_error)(const std::string& call)) {
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    pid_t child = 0;
+    check_spawn_call(posix_spawnp(&child, argv[0], actions, attributes, argv.data(), environ),
+                     ("posix_spawn " + arguments[0]).c_str(), fail_with_os_error);
+    return child;
+}
 
 struct CapturedRun {
     std::string out;
@@ -39,31 +68,25 @@ inline CapturedRun run_captured(const std::vector<std::string>& arguments,
         fail_with_os_error("pipe");
     }
     posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    check_spawn_call(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init",
+                     fail_with_os_error);
+    check_spawn_call(posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO),
+                     "posix_spawn_file_actions_adddup2", fail_with_os_error);
+    check_spawn_call(posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO),
+                     "posix_spawn_file_actions_adddup2", fail_with_os_error);
     for (const int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-        posix_spawn_file_actions_addclose(&actions, fd);
+        check_spawn_call(posix_spawn_file_actions_addclose(&actions, fd),
+                         "posix_spawn_file_actions_addclose", fail_with_os_error);
     }
     posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-
-    std::vector<char*> argv;
-    for (const std::string& argument : arguments) {
-        argv.push_back(const_cast<char*>(argument.c_str()));
-    }
-    argv.push_back(nullptr);
-    pid_t child = 0;
-    const int spawn_error =
-        posix_spawnp(&child, argv[0], &actions, &attributes, argv.data(), environ);
+    check_spawn_call(posix_spawnattr_init(&attributes), "posix_spawnattr_init", fail_with_os_error);
+    check_spawn_call(posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP),
+                     "posix_spawnattr_setflags", fail_with_os_error);
+    check_spawn_call(posix_spawnattr_setpgroup(&attributes, 0), "posix_spawnattr_setpgroup",
+                     fail_with_os_error);
+    const pid_t child = spawn_program(arguments, &actions, &attributes, fail_with_os_error);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
-    if (spawn_error != 0) {
-        errno = spawn_error;
-        fail_with_os_error("posix_spawn " + arguments[0]);
-    }
     close(out_pipe[1]);
     close(err_pipe[1]);
 

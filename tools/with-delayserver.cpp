@@ -10,18 +10,17 @@
 //
 // Usage:
 //   with-delayserver --server PATH [--server-arg ARG]... [--server-wrapper ARG]...
-//                    [--server-log FILE | --show-server] [--startup-timeout SECONDS]
-//                    -- COMMAND [ARG...]
+//                    [--show-server] -- COMMAND [ARG...]
 //   with-delayserver --help
 //
-// Without --server-log or --show-server, the server's log is read and dropped.
+// Without --show-server, the server's log is read and dropped.
 //
 // Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
 // Wine or QEMU).
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,29 +29,50 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "command-line/command_line.hpp"
-
-extern char** environ;
+#include "run-captured.h"  // spawn_program
 
 namespace {
 
-[[noreturn]] void fail_with_os_error(const std::string& call) {
-    std::fprintf(stderr, "with-delayserver: %s: %s\n", call.c_str(), std::strerror(errno));
+// How long the server may take to say where it listens: under valgrind, on a busy machine,
+// a few seconds; a server that takes longer is broken.
+constexpr int startup_timeout_seconds = 20;
+
+// The running server, once there is one, so that every way out of this launcher stops it:
+// an error, or a signal such as Ctrl+C.
+volatile sig_atomic_t running_server = 0;
+
+// The command, once started, so that a signal that ends the launcher ends it too.
+volatile sig_atomic_t running_command = 0;
+
+// Stops the server, if it runs, says what went wrong, and exits with 2.
+[[noreturn]] void fail(const std::string& message) {
+    if (running_server > 0) {
+        const pid_t server = running_server;
+        running_server = 0;
+        kill(server, SIGKILL);
+        waitpid(server, nullptr, 0);
+    }
+    std::fprintf(stderr, "with-delayserver: %s\n", message.c_str());
     std::exit(2);
+}
+
+[[noreturn]] void fail_with_os_error(const std::string& call) {
+    fail(call + ": " + std::strerror(errno));
 }
 
 struct Options {
     std::string server;
     std::vector<std::string> server_arguments;
     std::vector<std::string> server_wrapper;
-    std::string server_log;
     bool show_server = false;
-    int startup_timeout_seconds = 20;
     std::vector<std::string> command;
 };
 
@@ -74,19 +94,9 @@ Options parse_options(int argc, char** argv) {
                    "run the server under a tool such as valgrind: the ARGs come\n"
                    "before PATH (repeatable)")
         ->type_name("ARG");
-    CLI::Option* server_log =
-        app.add_option("--server-log", options.server_log,
-                       "write what the server prints after its first line to FILE")
-            ->type_name("FILE");
     app.add_flag("--show-server", options.show_server,
                  "copy the server's output and errors to standard error, each\n"
-                 "line prefixed \"[delayserver] \"")
-        ->excludes(server_log);
-    app.add_option("--startup-timeout", options.startup_timeout_seconds,
-                   "how long the server may take to report its address")
-        ->type_name("SECONDS")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 3600));
+                 "line prefixed \"[delayserver] \"");
     app.add_option("COMMAND", options.command, "the program to run and its arguments, after --")
         ->required();
     parse_command_line(app, argc, argv);
@@ -103,20 +113,10 @@ int wait_for(pid_t child) {
     return status;
 }
 
-// The running server, once there is one, so that every way out of this launcher stops it:
-// an error, or a signal such as Ctrl+C.
-volatile sig_atomic_t running_server = 0;
-
-void stop_server() {
-    if (running_server > 0) {
-        kill(running_server, SIGTERM);
-        wait_for(running_server);
-        running_server = 0;
-    }
+std::string how_it_ended(int status) {
+    return WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                             : "signal " + std::to_string(WTERMSIG(status));
 }
-
-// The command, once started, so that a signal that ends the launcher ends it too.
-volatile sig_atomic_t running_command = 0;
 
 // For SIGINT, SIGTERM and SIGHUP: pass the signal on to the command, stop the server, then
 // die of the same signal.
@@ -132,90 +132,16 @@ void stop_server_and_die(int signal_number) {
     raise(signal_number);
 }
 
-// Starts a program; if it cannot be started, stops `server_to_stop` (if any) and exits.
-pid_t spawn(const std::vector<std::string>& arguments, posix_spawn_file_actions_t* actions,
-            pid_t server_to_stop = 0) {
-    std::vector<char*> argv;
-    for (const std::string& argument : arguments) {
-        argv.push_back(const_cast<char*>(argument.c_str()));
-    }
-    argv.push_back(nullptr);
-    pid_t child = 0;
-    const int error = posix_spawnp(&child, argv[0], actions, nullptr, argv.data(), environ);
-    if (error != 0) {
-        if (server_to_stop > 0) {
-            kill(server_to_stop, SIGTERM);
-            wait_for(server_to_stop);
-        }
-        errno = error;
-        fail_with_os_error("cannot start " + arguments[0]);
-    }
-    return child;
-}
-
-// Reads the server's stdout until its `listening on HOST:PORT` line; returns HOST:PORT.
-// Anything the server prints before that line is passed to stderr.
-std::string read_address(int server_output, pid_t server, int timeout_seconds) {
-    const std::string_view prefix = "listening on ";
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-    std::string line;
-    while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            kill(server, SIGKILL);
-            wait_for(server);
-            std::fprintf(stderr,
-                         "with-delayserver: the delay server did not report its address "
-                         "within %d s\n",
-                         timeout_seconds);
-            std::exit(2);
-        }
-        pollfd ready = {server_output, POLLIN, 0};
-        const int count = poll(&ready, 1, static_cast<int>(left.count()));
-        if (count < 0 && errno == EINTR) {
-            continue;
-        }
-        if (count < 0) {
-            fail_with_os_error("poll");
-        }
-        if (count == 0) {
-            continue;
-        }
-        char character = 0;
-        const ssize_t got = read(server_output, &character, 1);  // One byte: stop at the line.
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            fail_with_os_error("read");
-        }
-        if (got == 0) {
-            const int status = wait_for(server);
-            std::fprintf(stderr,
-                         "with-delayserver: the delay server ended before it was listening "
-                         "(%s %d)\n",
-                         WIFEXITED(status) ? "exit code" : "signal",
-                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-            std::exit(2);
-        }
-        if (character != '\n') {
-            line += character;
-            continue;
-        }
-        if (line.starts_with(prefix)) {
-            return line.substr(prefix.size());
-        }
-        std::fprintf(stderr, "%s\n", line.c_str());
-        line.clear();
-    }
-}
-
-// Keeps reading the server's log so the server never blocks on a full pipe. With
-// prefix_lines, each whole line is written as "[delayserver] " and the line, less the
-// "delayserver: " that the server's own messages start with (the prefix names it already).
-void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
+// Reads the server's standard output until it closes, so that the server never blocks on a
+// full pipe. Its line `listening on HOST:PORT` gives `address` HOST:PORT (or nothing, if the
+// output ends first); what the server prints before that line is passed to stderr. After
+// it, with show_server, each whole line is written to stderr as "[delayserver] " and the
+// line, less the "delayserver: " that the server's own messages start with (the prefix
+// names it already); without, it is dropped.
+void read_server_output(int server_output, bool show_server, std::promise<std::string>& address) {
+    constexpr std::string_view listening_on = "listening on ";
     constexpr std::string_view server_name = "delayserver: ";
+    bool listening = false;
     char buffer[4096];
     std::string pending;  // the start of a line, until its end arrives
     while (true) {
@@ -223,35 +149,41 @@ void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
         if (got < 0 && errno == EINTR) {
             continue;
         }
-        if (got <= 0) {
+        if (got < 0) {
+            fail_with_os_error("read");
+        }
+        if (got == 0) {
             break;
         }
-        // The log is a courtesy: a failed write to it must not end the run.
-        if (log_fd < 0) {
-            continue;
-        }
-        if (!prefix_lines) {
-            [[maybe_unused]] const ssize_t written = write(log_fd, buffer, got);
-            continue;
-        }
         pending.append(buffer, static_cast<std::size_t>(got));
-        std::string text;
+        std::string text;  // what goes to stderr
         std::size_t line_start = 0;
         for (std::size_t newline = pending.find('\n'); newline != std::string::npos;
              newline = pending.find('\n', line_start)) {
             std::string_view line(pending.data() + line_start, newline + 1 - line_start);
-            if (line.starts_with(server_name)) {
-                line.remove_prefix(server_name.size());
-            }
-            text.append("[delayserver] ").append(line);
             line_start = newline + 1;
+            if (!listening && line.starts_with(listening_on)) {
+                listening = true;
+                line.remove_prefix(listening_on.size());
+                address.set_value(std::string(line.substr(0, line.size() - 1)));
+            } else if (!listening) {
+                text.append(line);
+            } else if (show_server) {
+                if (line.starts_with(server_name)) {
+                    line.remove_prefix(server_name.size());
+                }
+                text.append("[delayserver] ").append(line);
+            }
         }
         pending.erase(0, line_start);
-        [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
+        // The log is a courtesy: a failed write to it must not end the run.
+        [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, text.data(), text.size());
     }
-    if (!pending.empty()) {  // a last line with no newline
+    if (!listening) {
+        address.set_value("");
+    } else if (show_server && !pending.empty()) {  // a last line with no newline
         const std::string text = "[delayserver] " + pending + "\n";
-        [[maybe_unused]] const ssize_t written = write(log_fd, text.data(), text.size());
+        [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, text.data(), text.size());
     }
     close(server_output);
 }
@@ -260,6 +192,15 @@ void drain_server_log(int server_output, int log_fd, bool prefix_lines) {
 
 int main(int argc, char** argv) {
     Options options = parse_options(argc, argv);
+    // From here on the server must not outlive this launcher, whatever ends it.
+    for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        struct sigaction action = {};
+        action.sa_handler = stop_server_and_die;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(signal_number, &action, nullptr) != 0) {
+            fail_with_os_error("sigaction");
+        }
+    }
 
     int server_pipe[2];
     if (pipe(server_pipe) != 0) {
@@ -270,37 +211,47 @@ int main(int argc, char** argv) {
         fail_with_os_error("fcntl");
     }
     posix_spawn_file_actions_t server_actions;
-    posix_spawn_file_actions_init(&server_actions);
-    posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], STDOUT_FILENO);
-    if (options.show_server) {
-        // Shown to a reader, the server's hints and errors get the same prefix as its log.
-        // Otherwise its stderr stays the launcher's: a test may check it (valgrind's report).
-        posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], STDERR_FILENO);
+    check_spawn_call(posix_spawn_file_actions_init(&server_actions),
+                     "posix_spawn_file_actions_init", fail_with_os_error);
+    // Shown to a reader, the server's hints and errors get the same prefix as its log.
+    // Otherwise its stderr stays the launcher's: a test may check it (valgrind's report).
+    for (const int target : {STDOUT_FILENO, STDERR_FILENO}) {
+        if (target == STDOUT_FILENO || options.show_server) {
+            check_spawn_call(
+                posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], target),
+                "posix_spawn_file_actions_adddup2", fail_with_os_error);
+        }
     }
-    posix_spawn_file_actions_addclose(&server_actions, server_pipe[1]);
+    check_spawn_call(posix_spawn_file_actions_addclose(&server_actions, server_pipe[1]),
+                     "posix_spawn_file_actions_addclose", fail_with_os_error);
     std::vector<std::string> server_command = options.server_wrapper;
     for (const char* argument : {options.server.c_str(), "--host", "127.0.0.1", "--port", "0"}) {
         server_command.emplace_back(argument);
     }
     server_command.insert(server_command.end(), options.server_arguments.begin(),
                           options.server_arguments.end());
-    const pid_t server = spawn(server_command, &server_actions);
+    const pid_t server =
+        spawn_program(server_command, &server_actions, nullptr, fail_with_os_error);
+    running_server = server;
     posix_spawn_file_actions_destroy(&server_actions);
     close(server_pipe[1]);
 
-    const std::string address =
-        read_address(server_pipe[0], server, options.startup_timeout_seconds);
-
-    int log_fd = -1;
-    if (!options.server_log.empty()) {
-        log_fd = open(options.server_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (log_fd < 0) {
-            fail_with_os_error("open " + options.server_log);
-        }
-    } else if (options.show_server) {
-        log_fd = STDERR_FILENO;
+    std::promise<std::string> address_promise;
+    std::future<std::string> address_future = address_promise.get_future();
+    std::thread log_reader(read_server_output, server_pipe[0], options.show_server,
+                           std::ref(address_promise));
+    if (address_future.wait_for(std::chrono::seconds(startup_timeout_seconds)) ==
+        std::future_status::timeout) {
+        fail("the delay server did not report its address within " +
+             std::to_string(startup_timeout_seconds) + " s");
     }
-    std::thread log_reader(drain_server_log, server_pipe[0], log_fd, options.show_server);
+    const std::string address = address_future.get();
+    if (address.empty()) {
+        log_reader.join();
+        const int status = wait_for(server);
+        running_server = 0;
+        fail("the delay server ended before it was listening (" + how_it_ended(status) + ")");
+    }
 
     for (std::string& argument : options.command) {
         for (std::size_t at = argument.find("{address}"); at != std::string::npos;
@@ -308,18 +259,7 @@ int main(int argc, char** argv) {
             argument.replace(at, std::string_view("{address}").size(), address);
         }
     }
-    // From here on the server must not outlive this launcher, whatever ends it.
-    running_server = server;
-    for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
-        struct sigaction action = {};
-        action.sa_handler = stop_server_and_die;
-        sigemptyset(&action.sa_mask);
-        if (sigaction(signal_number, &action, nullptr) != 0) {
-            stop_server();
-            fail_with_os_error("sigaction");
-        }
-    }
-    const pid_t child = spawn(options.command, nullptr, server);
+    const pid_t child = spawn_program(options.command, nullptr, nullptr, fail_with_os_error);
     running_command = child;
     const int status = wait_for(child);
     running_command = 0;
@@ -330,16 +270,11 @@ int main(int argc, char** argv) {
     }
     const int server_status = wait_for(server);
     log_reader.join();  // The pipe closes when the server has exited.
-    if (log_fd >= 0 && log_fd != STDERR_FILENO) {
-        close(log_fd);
-    }
     // A server that crashed or failed to stop is a failure even if the command passed.
     const bool server_ok = WIFEXITED(server_status) && WEXITSTATUS(server_status) == 0;
     if (!server_ok) {
-        std::fprintf(
-            stderr, "with-delayserver: the delay server did not exit cleanly (%s %d)\n",
-            WIFEXITED(server_status) ? "exit code" : "signal",
-            WIFEXITED(server_status) ? WEXITSTATUS(server_status) : WTERMSIG(server_status));
+        std::fprintf(stderr, "with-delayserver: the delay server did not exit cleanly (%s)\n",
+                     how_it_ended(server_status).c_str());
     }
 
     if (WIFSIGNALED(status)) {

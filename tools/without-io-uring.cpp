@@ -24,28 +24,51 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
+#include <string_view>
 
-// Relative to this file, not through the build: ch03-io-uring's and ch03-poll's configure
-// steps build this file alone (CLI11 from the compiler's own folders), as the probe of
-// whether a seccomp filter can be installed here.
-#include "command-line/command_line.hpp"
+namespace {
+
+// The command line, read here without CLI11, the other tools' parser: ch03-io-uring's and
+// ch03-poll's configure steps build this file alone, as the probe of whether a seccomp
+// filter can be installed here, and CLI11 would cost each of them, and each build, a dozen
+// seconds of compiling. The convention is the same: --help prints this text and exits 0; a
+// bad option prints what was wrong and this text on standard error, exit code 2.
+constexpr char usage_text[] =
+    "usage: without-io-uring [--error EPERM|ENOSYS] -- COMMAND [ARG...]\n"
+    "Runs COMMAND where io_uring_setup fails, as under a container's seccomp profile.\n"
+    "  --error EPERM    io_uring forbidden (kernel.io_uring_disabled, Docker's default\n"
+    "                   profile): the default\n"
+    "  --error ENOSYS   io_uring unknown (a kernel without it, QEMU's user mode)\n";
+
+[[noreturn]] void bad_usage(const std::string& what) {
+    std::fprintf(stderr, "without-io-uring: %s\n%s", what.c_str(), usage_text);
+    std::exit(2);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-    std::string error_name = "EPERM";
-    std::vector<std::string> command;
-    CLI::App app{"Runs COMMAND where io_uring_setup fails, as under a container's seccomp profile.",
-                 "without-io-uring"};
-    app.add_option("--error", error_name,
-                   "EPERM: io_uring forbidden (kernel.io_uring_disabled, Docker's\n"
-                   "default profile); ENOSYS: io_uring unknown (a kernel without it,\n"
-                   "QEMU's user mode)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"EPERM", "ENOSYS"}));
-    app.add_option("COMMAND", command, "the program to run and its arguments, after --")
-        ->required();
-    parse_command_line(app, argc, argv);
-    const unsigned error = error_name == "EPERM" ? EPERM : ENOSYS;
+    unsigned error = EPERM;
+    int next = 1;  // the next argument to read; the command starts after the "--"
+    for (; next < argc && std::string_view(argv[next]) != "--"; ++next) {
+        const std::string_view argument = argv[next];
+        if (argument == "--help" || argument == "-h") {
+            std::fputs(usage_text, stdout);
+            return 0;
+        }
+        if (argument != "--error") {
+            bad_usage("unknown option '" + std::string(argument) + "'");
+        }
+        const std::string_view value = next + 1 < argc ? argv[++next] : "";
+        if (value != "EPERM" && value != "ENOSYS") {
+            bad_usage("--error takes EPERM or ENOSYS, not '" + std::string(value) + "'");
+        }
+        error = value == "EPERM" ? EPERM : ENOSYS;
+    }
+    if (next + 1 >= argc) {
+        bad_usage("no COMMAND after --");
+    }
+    char** const command = argv + next + 1;  // argv ends in a null pointer, as execvp needs
 
     // A classic BPF program, run by the kernel on every system call of this process and its
     // children: load the call's number; if it is io_uring_setup, fail it with `error`; let
@@ -69,13 +92,7 @@ int main(int argc, char** argv) {
         std::perror("without-io-uring: prctl(PR_SET_SECCOMP)");
         return 2;
     }
-    std::vector<char*> command_argv;
-    for (std::string& argument : command) {
-        command_argv.push_back(argument.data());
-    }
-    command_argv.push_back(nullptr);
-    execvp(command_argv[0], command_argv.data());
-    std::fprintf(stderr, "without-io-uring: cannot run %s: %s\n", command_argv[0],
-                 std::strerror(errno));
+    execvp(command[0], command);
+    std::fprintf(stderr, "without-io-uring: cannot run %s: %s\n", command[0], std::strerror(errno));
     return 2;
 }

@@ -11,13 +11,16 @@
 #include <cstdio>
 #include <cstring>
 
-#include "command_line.hpp"
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
+
+// The arguments: none, but --help and a wrong argument are answered as everywhere.
+constexpr char usage_text[] =
+    "usage: leak-a-descriptor\n"
+    "Opens /dev/null and leaves it open, for the descriptor check's own test.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    // No arguments; --help and a wrong argument are answered as everywhere.
-    CLI::App app{"Opens /dev/null and leaves it open, for the descriptor check's own test.",
-                 "leak-a-descriptor"};
-    parse_command_line(app, argc, argv);
+    refuse_arguments(argc, argv, "leak-a-descriptor", usage_text);  // support/one_option.hpp
 
     const int descriptor = open("/dev/null", O_RDONLY);
     if (descriptor == -1) {

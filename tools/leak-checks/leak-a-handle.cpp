@@ -9,13 +9,16 @@
 
 #include <cstdio>
 
-#include "command_line.hpp"
+#include "one_option.hpp"  // refuse_arguments: --help, and no arguments
+
+// The arguments: none, but --help and a wrong argument are answered as everywhere.
+constexpr char usage_text[] =
+    "usage: leak-a-handle\n"
+    "Creates an event and leaves its handle open, for the handle audit's own test.\n"
+    "Takes no arguments; --help or -h prints this text.\n";
 
 int main(int argc, char** argv) {
-    // No arguments; --help and a wrong argument are answered as everywhere.
-    CLI::App app{"Creates an event and leaves its handle open, for the handle audit's own test.",
-                 "leak-a-handle"};
-    parse_command_line(app, argc, argv);
+    refuse_arguments(argc, argv, "leak-a-handle", usage_text);  // support/one_option.hpp
 
     const HANDLE event =
         CreateEventW(nullptr, TRUE, FALSE, nullptr);  // manual reset, not set, no name

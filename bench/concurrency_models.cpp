@@ -15,11 +15,6 @@
 // fibers with 64 KiB mmap'd stacks and a guard page each, callbacks in a multimap by
 // deadline, coroutines with a lazy task type and a timer queue.
 //
-// Usage:    bench-concurrency-models threads|fibers|callbacks|coroutines
-//                                    [--tasks N] [--switches N] [--sleep-ms MS]
-//           (defaults: 10000 tasks, 1000000 switches, tasks sleep 200 ms)
-//           bench-concurrency-models rows [--runs R] [the same options]
-//           (bench/run: the four models R times each, default 5, and the page's table rows)
 // Platform: Linux (/proc/self/status), x86-64 or ARM64 (the fiber switch).
 //
 // Output: what it did, then one line `result model=... ` with the numbers, for a report.

@@ -12,8 +12,6 @@
 //   scale-targets.md  the rows of the targets table that the scale test decides
 //   scale.dat         the chart's data for bench/scale-chart.gp: a block per way
 //
-// Usage:    bench-scale --programs DIR --delayserver PATH --parts DIR [--delay-ms MS]
-//                       [--sizes 5,100,1000,10000] [--runs 5] [--runs-large 3]
 // Platform: Linux.
 #include <signal.h>
 #include <unistd.h>

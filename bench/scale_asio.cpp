@@ -7,7 +7,6 @@
 // for timers and an eventfd to wake it); the scale test measures what the library's
 // comfort costs, in time and memory, next to the raw loop.
 //
-// Usage:    bench-scale-asio [--address HOST:PORT] [--requests N] [--delay-ms MS]
 // Platform: Linux (scale_client.h reads /proc for the peak memory); Asio itself is
 // portable, and so is this file's use of it.
 //

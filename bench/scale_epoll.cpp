@@ -8,8 +8,6 @@
 // in how they wait. A connection that is not yet established is reported writable when
 // the handshake is done; then the request is sent.
 //
-// Usage:    bench-scale-epoll [--address HOST:PORT] [--requests N] [--delay-ms MS]
-//           (bench-scale runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (epoll).
 //
 // What to watch for: the wall time stays near the delay as N grows, and `Threads: 1` in

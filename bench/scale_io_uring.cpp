@@ -12,8 +12,6 @@
 // shared buffer when it is ready. Production code avoids it by giving the kernel a pool to
 // pick from when data arrives (provided buffers, io_uring_setup_buf_ring(3), Linux 5.19).
 //
-// Usage:    bench-scale-io-uring [--address HOST:PORT] [--requests N] [--delay-ms MS]
-//           (bench-scale runs it against a delay server it started; see bench/README.md)
 // Platform: Linux 5.6 or later (connect, send and receive through io_uring), liburing.
 //
 // What to watch for: the wall time stays near the delay as N grows, as with epoll, and

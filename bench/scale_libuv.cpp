@@ -6,7 +6,6 @@
 // Linux the loop is an epoll instance (src/unix/linux.c in libuv's sources); on macOS and
 // the BSDs a kqueue, on Windows an IOCP.
 //
-// Usage:    bench-scale-libuv [--address HOST:PORT] [--requests N] [--delay-ms MS]
 // Platform: Linux (scale_client.h reads /proc for the peak memory); libuv itself is
 // portable, and so is this file's use of it.
 //

@@ -7,8 +7,6 @@
 // costs: a table lookup and a lock per event in poll.cpp, and one more epoll_ctl per event
 // for the re-arm. The target: wall time and peak memory within 5% of raw epoll's.
 //
-// Usage:    bench-scale-poll [--address HOST:PORT] [--requests N] [--delay-ms MS]
-//           (bench-scale runs it against a delay server it started; see bench/README.md)
 // Platform: Linux (ch03-poll's epoll backend).
 #include <unistd.h>
 

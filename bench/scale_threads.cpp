@@ -12,7 +12,6 @@
 // work below needs less than 16 KiB of it. std::thread has no way to ask for a stack
 // size, so this file uses pthreads directly.
 //
-// Usage:    bench-scale-threads [--address HOST:PORT] [--requests N] [--delay-ms MS]
 // Platform: Linux (scale_client.h reads /proc for the peak memory).
 //
 // What to watch for: a thread that cannot be created (pthread_create: Resource temporarily

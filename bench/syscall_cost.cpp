@@ -15,9 +15,6 @@
 // getting into the kernel and back. Google Benchmark picks the number of calls and reports
 // the time per call.
 //
-// Usage:    bench-syscall-cost [Google Benchmark options, e.g. --benchmark_repetitions=5]
-//           [--parts DIR]  (bench/run: also writes the page's rows into DIR)
-//           (--help lists them; as every program here, an unknown option exits 2)
 // Platform: Linux x86-64 and ARM64 (the raw variants that exist for Linux).
 //
 // What to watch for: raw_syscall_write and libc_write within a few percent of each other

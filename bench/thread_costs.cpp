@@ -14,12 +14,6 @@
 //           other's. Time per switch = time / (2 x round trips); it includes the system calls
 //           that wake the other thread and put this one to sleep.
 //
-// Usage:    bench-thread-costs spawn [--count N]                    (default 2000)
-//           bench-thread-costs idle [--threads N] [--stack-kib K]   (1000; K 0: default size)
-//           bench-thread-costs switch pipe|futex [--round-trips N]  (50000)
-//           bench-thread-costs rows [--runs R] [--count N] [--threads N] [--round-trips N]
-//             (bench/run: each measurement R times, default 5, and the page's table rows)
-// Platform: Linux (/proc, futex, CPU affinity).
 //
 // Output: what it did, then one line `result name=value ...` that `rows` reads.
 // What to watch for: the resident cost of a parked thread is a few pages, whatever its

@@ -51,13 +51,7 @@ using Clock = std::chrono::steady_clock;
 using measure::fail;
 using measure::nanoseconds;
 
-// One field of /proc/self/status in KiB: VmRSS (resident now), VmHWM (the peak so far).
-long read_status_kib(std::string_view field) {
-    return measure::proc_kib("/proc/self/status", field);
-}
-
 struct Measurement {
-    int tasks = 0;
     double create_ns = 0;          // per task
     long resident_before_kib = 0;  // VmRSS before the first task
     long peak_kib = 0;             // VmHWM after the last task ended
@@ -71,14 +65,13 @@ struct Measurement {
 Measurement measure_threads(int tasks, int /* switches: see bench-thread-costs */,
                             Clock::duration sleep) {
     Measurement result;
-    result.tasks = tasks;
     std::mutex mutex;
     std::condition_variable woken;
     int waiting = 0;
     bool released = false;
     std::vector<std::thread> threads;
     threads.reserve(static_cast<std::size_t>(tasks));
-    result.resident_before_kib = read_status_kib("VmRSS");
+    result.resident_before_kib = measure::proc_kib("VmRSS");
     const Clock::time_point start = Clock::now();
     for (int index = 0; index < tasks; ++index) {
         threads.emplace_back([&] {  // throws std::system_error if the OS refuses
@@ -102,7 +95,7 @@ Measurement measure_threads(int tasks, int /* switches: see bench-thread-costs *
     for (std::thread& thread : threads) {
         thread.join();
     }
-    result.peak_kib = read_status_kib("VmHWM");
+    result.peak_kib = measure::proc_kib("VmHWM");
     return result;
 }
 
@@ -188,10 +181,9 @@ void ping_pong_entry() noexcept {
 
 Measurement measure_fibers(int tasks, int switches, Clock::duration sleep) {
     Measurement result;
-    result.tasks = tasks;
     fiber_scheduler.sleep = sleep;
     fiber_scheduler.fibers.resize(static_cast<std::size_t>(tasks));
-    result.resident_before_kib = read_status_kib("VmRSS");
+    result.resident_before_kib = measure::proc_kib("VmRSS");
     const Clock::time_point start = Clock::now();
     for (BenchFiber& fiber : fiber_scheduler.fibers) {
         allocate_fiber(fiber, sleeping_fiber_entry);
@@ -220,7 +212,7 @@ Measurement measure_fibers(int tasks, int switches, Clock::duration sleep) {
     for (BenchFiber& fiber : fiber_scheduler.fibers) {
         free_fiber(fiber);
     }
-    result.peak_kib = read_status_kib("VmHWM");
+    result.peak_kib = measure::proc_kib("VmHWM");
 
     BenchFiber first;
     BenchFiber second;
@@ -256,17 +248,16 @@ void run_timers(TimerQueue& timers) {
 
 Measurement measure_callbacks(int tasks, int switches, Clock::duration sleep) {
     Measurement result;
-    result.tasks = tasks;
     TimerQueue timers;
     long woken = 0;
-    result.resident_before_kib = read_status_kib("VmRSS");
+    result.resident_before_kib = measure::proc_kib("VmRSS");
     const Clock::time_point start = Clock::now();
     for (int index = 0; index < tasks; ++index) {
         timers.emplace(Clock::now() + sleep, [&woken] { ++woken; });
     }
     result.create_ns = nanoseconds(Clock::now() - start) / tasks;
     run_timers(timers);
-    result.peak_kib = read_status_kib("VmHWM");
+    result.peak_kib = measure::proc_kib("VmHWM");
 
     // A callback that sets the next one, due at once, `switches` times.
     int left = switches;
@@ -332,11 +323,10 @@ BenchTask suspending_task(int& resumes) {
 
 Measurement measure_coroutines(int tasks, int switches, Clock::duration sleep) {
     Measurement result;
-    result.tasks = tasks;
     long woken = 0;
     std::vector<BenchTask> created;
     created.reserve(static_cast<std::size_t>(tasks));
-    result.resident_before_kib = read_status_kib("VmRSS");
+    result.resident_before_kib = measure::proc_kib("VmRSS");
     const Clock::time_point start = Clock::now();
     for (int index = 0; index < tasks; ++index) {
         created.push_back(sleeping_task(sleep, woken));
@@ -352,7 +342,7 @@ Measurement measure_coroutines(int tasks, int switches, Clock::duration sleep) {
         sleeping_coroutines.erase(earliest);
         task.resume();
     }
-    result.peak_kib = read_status_kib("VmHWM");
+    result.peak_kib = measure::proc_kib("VmHWM");
     for (BenchTask& task : created) {
         task.frame.destroy();
     }
@@ -409,7 +399,7 @@ int print_rows(int runs, int tasks, int switches, int sleep_ms) {
     for (std::size_t which = 0; which < std::size(models); ++which) {
         const Model& model = models[which];
         const auto cell = [&](const char* name, int decimals, double scale = 1) {
-            return measure::cell(measure::summarize(outputs[which], name), decimals, scale);
+            return measure::cell(outputs[which], name, decimals, scale);
         };
         const bool threads = std::string_view(model.key) == "threads";
         std::printf("| %s | %s | %s | %s | %s | %s |\n", model.label, cell("create_ns", 0).c_str(),
@@ -449,20 +439,19 @@ int main(int argc, char** argv) {
     const Model& chosen = *std::ranges::find(models, model, &Model::key);
     const Measurement result = chosen.measure(tasks, switches, std::chrono::milliseconds(sleep_ms));
     const long growth_kib = result.peak_kib - result.resident_before_kib;
-    const double bytes_per_task = growth_kib * 1024.0 / result.tasks;
+    const double bytes_per_task = growth_kib * 1024.0 / tasks;
     std::printf(
-        "%.*s: %d sleeping tasks, %.0f ns to create one, peak %ld KiB (%ld KiB more "
-        "than before the first task: %.0f bytes per task)\n",
-        static_cast<int>(model.size()), model.data(), result.tasks, result.create_ns,
-        result.peak_kib, growth_kib, bytes_per_task);
+        "%s: %d sleeping tasks, %.0f ns to create one, peak %ld KiB (%ld KiB more than before "
+        "the first task: %.0f bytes per task)\n",
+        chosen.key, tasks, result.create_ns, result.peak_kib, growth_kib, bytes_per_task);
     if (result.switch_ns >= 0) {
-        std::printf("%.*s: %.1f ns per hand-over (%s)\n", static_cast<int>(model.size()),
-                    model.data(), result.switch_ns, chosen.hand_over);
+        std::printf("%s: %.1f ns per hand-over (%s)\n", chosen.key, result.switch_ns,
+                    chosen.hand_over);
     }
     std::printf(
-        "result model=%.*s tasks=%d create_ns=%.0f peak_kib=%ld growth_kib=%ld "
+        "result model=%s tasks=%d create_ns=%.0f peak_kib=%ld growth_kib=%ld "
         "bytes_per_task=%.0f switch_ns=%.1f\n",
-        static_cast<int>(model.size()), model.data(), result.tasks, result.create_ns,
-        result.peak_kib, growth_kib, bytes_per_task, result.switch_ns);
+        chosen.key, tasks, result.create_ns, result.peak_kib, growth_kib, bytes_per_task,
+        result.switch_ns);
     return 0;
 }

@@ -45,8 +45,9 @@ inline const char* program_name = "bench";
     std::exit(1);
 }
 
-// One field of a /proc file in KiB ("VmHWM:     1234 kB"), e.g. of /proc/self/status.
-inline long proc_kib(const char* path, std::string_view field) {
+// One field of a /proc file in KiB ("VmHWM:     1234 kB"), by default of /proc/self/status:
+// VmRSS (resident now), VmHWM (the peak so far), VmSize (the address space).
+inline long proc_kib(std::string_view field, const char* path = "/proc/self/status") {
     std::ifstream file(path);
     if (!file) {
         fail(std::string("open ") + path);
@@ -228,15 +229,6 @@ inline std::vector<std::vector<std::string>> run_rounds(
     return outputs;
 }
 
-// One value of the `result` line over the runs: their median, smallest and largest.
-inline Summary summarize(const std::vector<std::string>& outputs, const std::string& name) {
-    std::vector<double> values;
-    for (const std::string& output : outputs) {
-        values.push_back(result(output, name));
-    }
-    return summarize(values);
-}
-
 // "1.02 (1.01–1.04)": the median, then the smallest and largest run.
 inline std::string cell(const Summary& summary, int decimals, double scale = 1) {
     char text[96];
@@ -252,6 +244,17 @@ inline std::string cell(const Summary& summary, int decimals, double scale = 1) 
     return text;
 }
 
+// The cell of one value of the runs' `result` lines (what run_rounds returned for one
+// argument list).
+inline std::string cell(const std::vector<std::string>& outputs, const std::string& name,
+                        int decimals, double scale = 1) {
+    std::vector<double> values;
+    for (const std::string& output : outputs) {
+        values.push_back(result(output, name));
+    }
+    return cell(summarize(values), decimals, scale);
+}
+
 // 10000 -> "10,000": the sizes are read by people.
 inline std::string with_commas(long value) {
     const std::string digits = std::to_string(value);
@@ -263,6 +266,27 @@ inline std::string with_commas(long value) {
         text += digits[at];
     }
     return text;
+}
+
+// printf's formatting, into a string (of the page's rows).
+inline std::string format(const char* pattern, auto... values) {
+    char text[2048];
+    std::snprintf(text, sizeof text, pattern, values...);
+    return text;
+}
+
+// "a; b; c": the parts of a table cell.
+inline std::string join(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const std::string& part : parts) {
+        text += (text.empty() ? "" : "; ") + part;
+    }
+    return text;
+}
+
+// How far a value is from a reference, in percent of the reference.
+inline double percent_apart(double value, double reference) {
+    return std::fabs(value - reference) / reference * 100;
 }
 
 inline void write_file(const std::string& path, const std::string& text) {

@@ -24,6 +24,9 @@
 #include "measure.h"
 
 using measure::cell;
+using measure::format;
+using measure::join;
+using measure::percent_apart;
 using measure::Summary;
 using measure::with_commas;
 
@@ -50,24 +53,6 @@ struct Run {
     long failed = 0;
     std::string reasons;  // as the client listed them under "answers:"
 };
-
-std::string format(const char* pattern, auto... values) {
-    char text[2048];
-    std::snprintf(text, sizeof text, pattern, values...);
-    return text;
-}
-
-std::string join(const std::vector<std::string>& parts) {
-    std::string text;
-    for (const std::string& part : parts) {
-        text += (text.empty() ? "" : "; ") + part;
-    }
-    return text;
-}
-
-double percent_apart(double value, double reference) {
-    return std::fabs(value - reference) / reference * 100;
-}
 
 // The delay server on port 0 prints "listening on HOST:PORT" first: wait for that line.
 Run run_client(const std::string& delayserver, const std::string& program, int size, int delay_ms,

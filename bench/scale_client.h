@@ -261,7 +261,7 @@ inline int print_summary(const Options& options, const std::vector<Outcome>& out
                 options.delay_ms > 0 ? wall_ms / options.delay_ms : 0.0);
     std::printf("slowest answer: %.1f ms after its request was sent\n", milliseconds(slowest));
     // The process's peak resident memory so far: VmHWM ("high water mark").
-    const long peak_kib = measure::proc_kib("/proc/self/status", "VmHWM");
+    const long peak_kib = measure::proc_kib("VmHWM");
     std::printf("peak resident memory: %ld KiB\n", peak_kib);
     std::printf(
         "result requests=%d succeeded=%ld failed=%ld wall_ms=%.1f sent_ms=%.1f "

@@ -81,9 +81,8 @@ struct Memory {
 };
 
 Memory read_memory() {
-    return Memory{measure::proc_kib("/proc/self/status", "VmRSS"),
-                  measure::proc_kib("/proc/self/status", "VmSize"),
-                  measure::proc_kib("/proc/meminfo", "KernelStack")};
+    return Memory{measure::proc_kib("VmRSS"), measure::proc_kib("VmSize"),
+                  measure::proc_kib("KernelStack", "/proc/meminfo")};
 }
 
 // Where the parked threads wait: each one says it is there, then sleeps until released.
@@ -322,9 +321,9 @@ int print_rows(int runs, int count, int threads, int round_trips) {
         {"context switch, the same, through a futex, ns", 4, "switch_ns", 0, 1},
     };
     for (const Row& row : rows) {
-        const measure::Summary summary = measure::summarize(outputs[row.measurement], row.value);
-        std::printf("| %s | %s |\n", row.label.c_str(),
-                    measure::cell(summary, row.decimals, row.scale).c_str());
+        std::printf(
+            "| %s | %s |\n", row.label.c_str(),
+            measure::cell(outputs[row.measurement], row.value, row.decimals, row.scale).c_str());
     }
     return all_succeeded ? 0 : 1;
 }

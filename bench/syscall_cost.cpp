@@ -128,72 +128,59 @@ void write_rows(RowsReporter& reporter, const std::string& parts) {
     const measure::Summary raw = summary("raw_syscall_write");
     const measure::Summary libc = summary("libc_write");
     const measure::Summary stdio = summary("fwrite_fflush");
-    char text[1024];
-    std::snprintf(text, sizeof text,
-                  "| raw `syscall` instruction (ch03-raw-syscalls' `raw_write`) | %s | 1.00x |\n"
-                  "| libc `write`, declared by hand (ch03-ffi's `foreign_unix.h`) | %s | %.2fx |\n"
-                  "| `std::fwrite` + `std::fflush` | %s | %.2fx |\n",
-                  measure::cell(raw, 1).c_str(), measure::cell(libc, 1).c_str(),
-                  libc.median / raw.median, measure::cell(stdio, 1).c_str(),
-                  stdio.median / raw.median);
-    measure::write_file(parts + "/syscall-rows.md", text);
-    const double apart = std::fabs(raw.median - libc.median) / libc.median * 100;
+    measure::write_file(
+        parts + "/syscall-rows.md",
+        measure::format(
+            "| raw `syscall` instruction (ch03-raw-syscalls' `raw_write`) | %s | 1.00x |\n"
+            "| libc `write`, declared by hand (ch03-ffi's `foreign_unix.h`) | %s | %.2fx |\n"
+            "| `std::fwrite` + `std::fflush` | %s | %.2fx |\n",
+            measure::cell(raw, 1).c_str(), measure::cell(libc, 1).c_str(), libc.median / raw.median,
+            measure::cell(stdio, 1).c_str(), stdio.median / raw.median));
+    const double apart = measure::percent_apart(raw.median, libc.median);
     const double wrapper = std::fabs(libc.median - raw.median);
     std::string outcome = "met";
     if (apart > 10 && libc.median >= raw.median) {
-        std::snprintf(text, sizeof text, "missed: libc's wrapper added %.1f ns to each call",
-                      wrapper);
-        outcome = text;
+        outcome = measure::format("missed: libc's wrapper added %.1f ns to each call", wrapper);
     } else if (apart > 10) {
-        std::snprintf(text, sizeof text,
-                      "missed: libc's `write` came out %.1f ns faster, although it runs the same "
-                      "instruction inside a wrapper; the difference comes from the measurement "
-                      "(other work on the machine, where the code sits in memory), not from "
-                      "work libc saves",
-                      wrapper);
-        outcome = text;
+        outcome = measure::format(
+            "missed: libc's `write` came out %.1f ns faster, although it runs the same "
+            "instruction inside a wrapper; the difference comes from the measurement (other work "
+            "on the machine, where the code sits in memory), not from work libc saves",
+            wrapper);
     }
-    std::snprintf(text, sizeof text,
-                  "| Raw system call and libc `write` within 10%% of each other per call | %.1f ns "
-                  "vs %.1f ns (%.1f%% apart) | %s |\n",
-                  raw.median, libc.median, apart, outcome.c_str());
-    measure::write_file(parts + "/syscall-target.md", text);
+    measure::write_file(
+        parts + "/syscall-target.md",
+        measure::format("| Raw system call and libc `write` within 10%% of each "
+                        "other per call | %.1f ns vs %.1f ns (%.1f%% apart) | %s |\n",
+                        raw.median, libc.median, apart, outcome.c_str()));
 }
+
+}  // namespace
 
 // Google Benchmark's own main (BENCHMARK_MAIN) answers an unknown option with exit 1 and
 // knows no -h. This one follows the workspace's convention: --help (or -h) prints the
 // usage and Google Benchmark's options to standard output and exits 0; an option that
 // Google Benchmark did not take (unknown, or a bad value) is named on standard error with
 // the usage, and the exit status is 2.
-const char* const usage =
-    "usage: bench-syscall-cost [--parts DIR] [--benchmark_OPTION=VALUE ...]\n"
-    "One write(2) of one byte to /dev/null, three ways, timed by Google Benchmark.\n"
-    "  --parts DIR  also write the page's rows into DIR (syscall-rows.md, syscall-target.md)\n"
-    "  --help       this text, then Google Benchmark's options\n";
-
-void print_usage() {
-    std::fputs(usage, stdout);
-    benchmark::PrintDefaultHelp();
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
     measure::program_name = "bench-syscall-cost";
-    for (int index = 1; index < argc; ++index) {
-        const std::string_view argument = argv[index];
-        if (argument == "--help" || argument == "-h") {
-            print_usage();
-            return 0;
-        }
-    }
-    benchmark::Initialize(&argc, argv, print_usage);  // Removes the options it took.
     CLI::App app{
         "One write(2) of one byte to /dev/null, three ways, timed by Google Benchmark "
         "(bench-syscall-cost --help lists its options too).",
         "bench-syscall-cost"};
     std::string parts;
-    app.add_option("--parts", parts, "write the page's rows into this folder");
+    app.add_option("--parts", parts,
+                   "also write the page's rows into this folder (syscall-rows.md, "
+                   "syscall-target.md)")
+        ->type_name("DIR");
+    for (int index = 1; index < argc; ++index) {
+        if (std::string_view(argv[index]) == "--help" || std::string_view(argv[index]) == "-h") {
+            std::cout << app.help() << std::flush;
+            benchmark::PrintDefaultHelp();  // Google Benchmark's options
+            return 0;
+        }
+    }
+    benchmark::Initialize(&argc, argv);   // Removes the options it took.
     parse_command_line(app, argc, argv);  // What Google Benchmark left: ours, or a bad one.
     RowsReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);

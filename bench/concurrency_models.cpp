@@ -38,8 +38,8 @@
 #include <utility>
 #include <vector>
 
-#include "command_line.hpp"
 #include "measure.h"
+#include "options.h"
 #include "switch_stack.h"  // ch02-fibers' switch_stack and prepare_stack, for this CPU
 
 using Clock = std::chrono::steady_clock;
@@ -420,18 +420,10 @@ int main(int argc, char** argv) {
                    "four, R times each, and the page's table rows")
         ->required()
         ->check(CLI::IsMember({"threads", "fibers", "callbacks", "coroutines", "rows"}));
-    app.add_option("--tasks", tasks, "sleeping tasks")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 1000000));
-    app.add_option("--switches", switches, "hand-overs timed")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 100000000));
-    app.add_option("--sleep-ms", sleep_ms, "how long each task sleeps")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 60000));
-    app.add_option("--runs", runs, "with rows: the rounds")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 100));
+    add_number(app, "--tasks", tasks, "sleeping tasks", 1, 1000000);
+    add_number(app, "--switches", switches, "hand-overs timed", 1, 100000000);
+    add_number(app, "--sleep-ms", sleep_ms, "how long each task sleeps", 0, 60000);
+    add_number(app, "--runs", runs, "with rows: the rounds", 1, 100);
     parse_command_line(app, argc, argv);
     if (model == "rows") {
         return print_rows(runs, tasks, switches, sleep_ms);

@@ -20,8 +20,8 @@
 #include <map>
 #include <thread>
 
-#include "command_line.hpp"
 #include "measure.h"
+#include "options.h"
 
 using measure::cell;
 using measure::format;
@@ -303,19 +303,13 @@ int main(int argc, char** argv) {
         ->required();
     app.add_option("--delayserver", delayserver, "the delay server program")->required();
     app.add_option("--parts", parts, "the folder to write the page's parts into")->required();
-    app.add_option("--delay-ms", delay_ms, "how long every request waits in the server")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 60000));
+    add_number(app, "--delay-ms", delay_ms, "how long every request waits in the server", 1, 60000);
     app.add_option("--sizes", sizes, "the numbers of requests N")
         ->delimiter(',')
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
-    app.add_option("--runs", runs_per_n, "runs per N below 10,000")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 100));
-    app.add_option("--runs-large", runs_large, "runs at N >= 10,000")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 100));
+    add_number(app, "--runs", runs_per_n, "runs per N below 10,000", 1, 100);
+    add_number(app, "--runs-large", runs_large, "runs at N >= 10,000", 1, 100);
     parse_command_line(app, argc, argv);
     std::sort(sizes.begin(), sizes.end());
     load_at_start = measure::read_file("/proc/loadavg");

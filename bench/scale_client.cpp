@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "command_line.hpp"
+#include "options.h"
 
 namespace scale {
 
@@ -71,14 +71,12 @@ Options parse_options(int argc, char** argv, const char* name, const char* way) 
     app.add_option("--address", address, "the delay server, HOST:PORT; HOST is an IPv4 address")
         ->capture_default_str()
         ->check([&options](const std::string& value) { return set_address(options, value); });
-    app.add_option("--requests", options.requests, "how many, each on its own connection")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 1000000));
-    app.add_option("--delay-ms", options.delay_ms,
-                   "the delay every request asks for: the same for all, where the examples' "
-                   "--step gives each request its own")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 600000));
+    add_number(app, "--requests", options.requests, "how many, each on its own connection", 1,
+               1000000);
+    add_number(app, "--delay-ms", options.delay_ms,
+               "the delay every request asks for: the same for all, where the examples' "
+               "--step gives each request its own",
+               0, 600000);
     parse_command_line(app, argc, argv);
     raise_open_file_limit(options.requests);
     return options;

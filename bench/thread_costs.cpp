@@ -37,8 +37,8 @@
 #include <thread>
 #include <vector>
 
-#include "command_line.hpp"
 #include "measure.h"
+#include "options.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -338,31 +338,21 @@ int main(int argc, char** argv) {
     CLI::App* spawn = app.add_subcommand("spawn",
                                          "start and join N threads one after "
                                          "another; the median");
-    spawn->add_option("--count", count, "how many")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 10000000));
+    add_number(*spawn, "--count", count, "how many", 1, 10000000);
     CLI::App* idle = app.add_subcommand("idle", "park N threads; the memory each holds");
-    idle->add_option("--threads", threads, "how many")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 10000000));
-    idle->add_option("--stack-kib", stack_kib, "their stack size (0: the default)")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 1048576));
+    add_number(*idle, "--threads", threads, "how many", 1, 10000000);
+    add_number(*idle, "--stack-kib", stack_kib, "their stack size (0: the default)", 0, 1048576);
     CLI::App* change = app.add_subcommand("switch",
                                           "hand a token back and forth N times "
                                           "between two threads on one CPU");
     change->add_option("mechanism", mechanism, "pipe or futex")
         ->required()
         ->check(CLI::IsMember({"pipe", "futex"}));
-    change->add_option("--round-trips", round_trips, "how many")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 10000000));
+    add_number(*change, "--round-trips", round_trips, "how many", 1, 10000000);
     CLI::App* rows = app.add_subcommand("rows",
                                         "all of them, each R times as its own "
                                         "process: the page's table rows");
-    rows->add_option("--runs", runs, "runs of each")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 100));
+    add_number(*rows, "--runs", runs, "runs of each", 1, 100);
     rows->add_option("--count", count, "spawn's count")->capture_default_str();
     rows->add_option("--threads", threads, "idle's threads")->capture_default_str();
     rows->add_option("--round-trips", round_trips, "switch's round trips")->capture_default_str();

@@ -4,11 +4,10 @@
 // The scale test sends N requests `GET /{delay}/bench-{i}` to the delay server at once and
 // waits for all N answers. Six programs do it six ways (scale_threads.cpp, scale_epoll.cpp,
 // scale_poll.cpp, scale_io_uring.cpp, scale_asio.cpp, scale_libuv.cpp); everything else is
-// the same and lives here: the command line, the request and the check of its answer, what
-// happened to each request, and the summary each client prints; for the clients on plain
-// sockets (threads, epoll, Poll) also connecting, sending and reading. The command line is
-// parsed in scale_client.cpp, compiled once into the bench-scale-client library that every
-// client links, so that no client compiles CLI11. bench-scale reads the summary's last line:
+// the same and lives here: the command line (parsed in scale_client.cpp), the request and
+// the check of its answer, what happened to each request, and the summary each client
+// prints; for the clients on plain sockets (threads, epoll, Poll) also connecting, sending
+// and reading. bench-scale reads the summary's last line:
 //
 //   result requests=N succeeded=S failed=F wall_ms=W sent_ms=A slowest_ms=L peak_rss_kib=M
 //

@@ -141,6 +141,11 @@ std::string load_at_start;  // the 1-minute load average, from /proc/loadavg
 // The targets at N = 10,000; "not measured" where --sizes leaves it out.
 constexpr int targets_n = 10000;
 
+// The last column of a targets row that lists its misses: "met", or "missed: " and them.
+std::string outcome(const std::vector<std::string>& misses) {
+    return misses.empty() ? "met" : "missed: " + join(misses);
+}
+
 std::string epoll_at_scale_row(int delay_ms) {
     std::string row =
         "| Raw epoll at N = 10,000, one thread: wall within 1.2x of the delay, zero failures | ";
@@ -225,8 +230,7 @@ std::string poll_row() {
     if (values.empty()) {
         return row + " | not measured |\n";
     }
-    return row + "Poll vs raw epoll: " + join(values) + " | " +
-           (misses.empty() ? "met" : "missed: " + join(misses)) + " |\n";
+    return row + "Poll vs raw epoll: " + join(values) + " | " + outcome(misses) + " |\n";
 }
 
 // Raw epoll beside another one-thread way at every N. For a library on the same epoll the
@@ -267,9 +271,6 @@ std::string beside_epoll_rows(const std::string& other, const std::vector<int>& 
                 format("at %s raw epoll held %.2f MiB more", n.c_str(), epoll_mib - other_mib));
         }
     }
-    const auto outcome = [](const std::vector<std::string>& misses) {
-        return misses.empty() ? std::string("met") : "missed: " + join(misses);
-    };
     const std::string name = label_of(other);
     if (io_uring) {
         const std::string row =
@@ -325,6 +326,7 @@ int main(int argc, char** argv) {
         }
     }
     const std::string folder = measure::work_folder();
+    bool any_failed = false;
     for (const int size : sizes) {
         const int round_count = size >= 10000 ? runs_large : runs_per_n;
         for (int round = 1; round <= round_count; ++round) {
@@ -336,6 +338,7 @@ int main(int argc, char** argv) {
                 std::printf("  %s %.2fx %.1f MiB", way.key.c_str(), run.wall, run.peak_mib);
                 if (run.failed > 0) {
                     std::printf(" (%ld failed)", run.failed);
+                    any_failed = true;  // The page still shows them; the smoke test fails on them.
                 }
                 std::fflush(stdout);
             }
@@ -407,10 +410,5 @@ int main(int argc, char** argv) {
                             beside_epoll_rows("io_uring", sizes) +
                             beside_epoll_rows("asio", sizes) + beside_epoll_rows("libuv", sizes));
     measure::remove_work_folder(folder);
-    for (const auto& [key, way_runs] : runs) {
-        if (failed(key.first, key.second) > 0) {
-            return 1;  // The page still shows them; the smoke test fails on them.
-        }
-    }
-    return 0;
+    return any_failed ? 1 : 0;
 }

@@ -236,13 +236,16 @@ Measurement measure_fibers(int tasks, int switches, Clock::duration sleep) {
 using Callback = std::function<void()>;
 using TimerQueue = std::multimap<Clock::time_point, Callback>;
 
-void run_timers(TimerQueue& timers) {
+// Runs what is due, earliest first, sleeping until it is due, until the queue is empty: the
+// callbacks' loop, and the coroutines' (a coroutine_handle's () resumes it).
+template <typename Due>
+void run_timers(std::multimap<Clock::time_point, Due>& timers) {
     while (!timers.empty()) {
         const auto earliest = timers.begin();
         std::this_thread::sleep_until(earliest->first);
-        Callback callback = std::move(earliest->second);
+        Due due = std::move(earliest->second);
         timers.erase(earliest);
-        callback();
+        due();
     }
 }
 
@@ -335,13 +338,7 @@ Measurement measure_coroutines(int tasks, int switches, Clock::duration sleep) {
     for (BenchTask& task : created) {
         task.frame.resume();  // runs to its co_await: now it sleeps in the timer queue
     }
-    while (!sleeping_coroutines.empty()) {
-        const auto earliest = sleeping_coroutines.begin();
-        std::this_thread::sleep_until(earliest->first);
-        const std::coroutine_handle<> task = earliest->second;
-        sleeping_coroutines.erase(earliest);
-        task.resume();
-    }
+    run_timers(sleeping_coroutines);
     result.peak_kib = measure::proc_kib("VmHWM");
     for (BenchTask& task : created) {
         task.frame.destroy();

@@ -33,7 +33,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -232,7 +231,7 @@ void futex_wake(std::atomic<int>& word) {
     }
 }
 
-void measure_switch(std::string_view mechanism, int round_trips) {
+void measure_switch(const std::string& mechanism, int round_trips) {
     const int cpu = first_allowed_cpu();
     int ping[2];  // main side writes, echo side reads
     int pong[2];  // echo side writes, main side reads
@@ -280,10 +279,10 @@ void measure_switch(std::string_view mechanism, int round_trips) {
         }
     }
     const double per_switch = nanoseconds(elapsed) / (2.0 * round_trips);
-    std::printf("%d round trips through %.*s between two threads on CPU %d: %.0f ns per switch\n",
-                round_trips, static_cast<int>(mechanism.size()), mechanism.data(), cpu, per_switch);
-    std::printf("result mechanism=%.*s switch_ns=%.0f round_trips=%d\n",
-                static_cast<int>(mechanism.size()), mechanism.data(), per_switch, round_trips);
+    std::printf("%d round trips through %s between two threads on CPU %d: %.0f ns per switch\n",
+                round_trips, mechanism.c_str(), cpu, per_switch);
+    std::printf("result mechanism=%s switch_ns=%.0f round_trips=%d\n", mechanism.c_str(),
+                per_switch, round_trips);
 }
 
 // ----------------------------------------------------------------------------------------

@@ -218,12 +218,12 @@ inline void close_socket(int& socket) {
 // The summary
 // --------------------------------------------------------------------------------------------
 
-// Prints what happened, then the `result` line bench-scale reads. Returns the exit status:
-// 0 when every request got the right answer, 1 otherwise.
 inline double milliseconds(Clock::duration duration) {
     return std::chrono::duration<double, std::milli>(duration).count();
 }
 
+// Prints what happened, then the `result` line bench-scale reads. Returns the exit status:
+// 0 when every request got the right answer, 1 otherwise.
 inline int print_summary(const Options& options, const std::vector<Outcome>& outcomes,
                          Clock::time_point start) {
     long succeeded = 0;

@@ -1,13 +1,9 @@
 // tools/expect-output: run a program and check what it printed and how it ended.
 //
-// Every example test goes through this checker. It runs the command given after `--`,
-// captures its standard output and standard error, and then checks:
-//   - standard output, line by line, against an expected-output file;
-//   - optionally, the README's output block of the same name, against the same file, so
-//     the output a README shows is proven to be the output the program prints;
-//   - how the process ended: an exit code (default 0) or a signal such as SIGSEGV;
-//   - optionally, that standard error contains a match for a pattern (--stderr), or has no
-//     match for one (--stderr-absent).
+// Every example test goes through this checker (its checks: --help). It compares standard
+// output line by line with an expected-output file and, if asked, with the README's output
+// block of the same name, so the output a README shows is proven to be what the program
+// prints.
 //
 // Expected-output files are plain text, one line per line of output. Where a line may
 // vary from run to run (a date, a duration), the part that varies is written as a regular
@@ -20,11 +16,10 @@
 // Without a COMMAND it checks the README's block against the file and runs nothing: the
 // macOS cross build, whose programs run only on a Mac, checks its expected outputs so.
 // Runs on Linux and macOS (a host tool: cross-built examples run under Wine or QEMU as its
-// COMMAND). Its options: --help.
-#include <cerrno>
+// COMMAND).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -36,19 +31,11 @@
 #include "command-line/command_line.hpp"
 #include "run-captured.h"
 
-[[noreturn]] void fail_with_os_error(const std::string& call) {
-    std::fprintf(stderr, "expect-output: %s: %s\n", call.c_str(), std::strerror(errno));
-    std::exit(2);
-}
+// A bad expected-output file or README block is the caller's mistake, as a bad option is:
+// run-captured.h's fail says what was wrong, exit 2.
+const char tool_name[] = "expect-output";
 
 namespace {
-
-// A bad expected-output file or README block is the caller's mistake, as a bad option is:
-// what was wrong on standard error, exit 2.
-[[noreturn]] void bad_input(const std::string& message) {
-    std::fprintf(stderr, "expect-output: %s\n", message.c_str());
-    std::exit(2);
-}
 
 struct Options {
     std::string expected_file;
@@ -146,7 +133,7 @@ std::regex line_pattern(const std::string& expected) {
         pattern += literal(position, open);
         std::size_t close = expected.find("}}", open + 2);
         if (close == std::string::npos) {
-            bad_input("unterminated {{ in expected line: " + expected);
+            fail("unterminated {{ in expected line: " + expected);
         }
         // A regex may end in a brace itself, as in {{[0-9]{2}}}: the pattern ends at the
         // last "}}" of a run of braces.
@@ -201,23 +188,19 @@ bool lines_match(const std::vector<std::string>& expected, const std::vector<std
 std::vector<std::string> readme_block(const std::string& path, const std::string& name) {
     const std::vector<std::string> lines = read_lines(path);
     const std::string marker = "<!-- output: " + name + " -->";
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        if (lines[i] != marker) {
-            continue;
-        }
-        if (i + 1 >= lines.size() || !lines[i + 1].starts_with("```")) {
-            bad_input(path + ": marker '" + marker + "' is not followed by a ``` block");
-        }
-        std::vector<std::string> block;
-        for (std::size_t j = i + 2; j < lines.size(); ++j) {
-            if (lines[j].starts_with("```")) {
-                return block;
-            }
-            block.push_back(lines[j]);
-        }
-        bad_input(path + ": the block after '" + marker + "' is not closed");
+    const auto fence = [](const std::string& line) { return line.starts_with("```"); };
+    const auto at = std::find(lines.begin(), lines.end(), marker);
+    if (at == lines.end()) {
+        fail(path + ": no line '" + marker + "'");
     }
-    bad_input(path + ": no line '" + marker + "'");
+    if (at + 1 == lines.end() || !fence(at[1])) {
+        fail(path + ": marker '" + marker + "' is not followed by a ``` block");
+    }
+    const auto end = std::find_if(at + 2, lines.end(), fence);
+    if (end == lines.end()) {
+        fail(path + ": the block after '" + marker + "' is not closed");
+    }
+    return {at + 2, end};
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
-// tools/run-captured.h: start programs, read what they print and how they end, for the test
-// tools (expect-output, with-delayserver). Header only; POSIX (the test tools run on Linux
-// and macOS hosts).
-//
-// A failed OS call is passed, by name, to fail_with_os_error, which each tool defines: it
-// reports errno and does not return.
+// tools/run-captured.h: start programs, read what they print and how they end, and say what
+// failed, for the test tools (expect-output, with-delayserver). Header only; POSIX (the
+// test tools run on Linux and macOS hosts).
 #pragma once
 
 #include <fcntl.h>
@@ -17,6 +14,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -24,7 +23,19 @@
 
 extern char** environ;
 
-[[noreturn]] void fail_with_os_error(const std::string& call);
+// The tool's name, which starts each of its messages (each tool defines it).
+extern const char tool_name[];
+
+// Says on standard error what went wrong, and exits with 2.
+[[noreturn]] inline void fail(const std::string& message) {
+    std::fprintf(stderr, "%s: %s\n", tool_name, message.c_str());
+    std::exit(2);
+}
+
+// For a failed OS call: its name, and the OS's message for errno.
+[[noreturn]] inline void fail_with_os_error(const std::string& call) {
+    fail(call + ": " + std::strerror(errno));
+}
 
 // A pipe that no program started here inherits, but as the descriptor it is given.
 inline void make_pipe(int ends[2]) {

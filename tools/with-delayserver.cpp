@@ -1,13 +1,10 @@
 // tools/with-delayserver: run one program with a delay server started for it.
 //
 // The book runs the delay server in one terminal and the example in another. This launcher
-// does both in one command, which is what ./run-example and the tests use:
-//   1. start `delayserver --host 127.0.0.1 --port 0` (port 0: the OS picks a free port, so
-//      any number of tests can run at once);
-//   2. read the server's first line, `listening on HOST:PORT`;
-//   3. run COMMAND with every `{address}` in its arguments replaced by HOST:PORT;
-//   4. stop the server (SIGTERM) and exit with COMMAND's status.
-// Without --show-server, the server's log is read and dropped. Its options: --help.
+// does both in one command, which is what ./run-example and the tests use (how: --help).
+// The server gets port 0, so that the OS picks a free one and any number of tests can run
+// at once; its first line, `listening on HOST:PORT`, says which. Without --show-server, the
+// server's log is read and dropped.
 //
 // Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
 // Wine or QEMU).
@@ -24,7 +21,9 @@
 #include <vector>
 
 #include "command-line/command_line.hpp"
-#include "run-captured.h"  // spawn_program, wait_for, ...
+#include "run-captured.h"  // spawn_program, wait_for, fail, ...
+
+const char tool_name[] = "with-delayserver";
 
 namespace {
 
@@ -39,25 +38,13 @@ volatile sig_atomic_t running_server = 0;
 // The command, once started, so that a signal that ends the launcher ends it too.
 volatile sig_atomic_t running_command = 0;
 
-// Stops the server, if it runs, says what went wrong, and exits with 2.
-[[noreturn]] void fail(const std::string& message) {
+// At exit, after an error (run-captured.h's fail, exit code 2): the server, if it runs.
+void kill_server() {
     if (running_server > 0) {
-        const pid_t server = running_server;
-        running_server = 0;
-        kill(server, SIGKILL);
-        waitpid(server, nullptr, 0);
+        kill(running_server, SIGKILL);
+        waitpid(running_server, nullptr, 0);
     }
-    std::fprintf(stderr, "with-delayserver: %s\n", message.c_str());
-    std::exit(2);
 }
-
-}  // namespace
-
-[[noreturn]] void fail_with_os_error(const std::string& call) {
-    fail(call + ": " + std::strerror(errno));
-}
-
-namespace {
 
 struct Options {
     std::string server;
@@ -155,6 +142,9 @@ void read_server_output(int server_output, bool show_server, std::promise<std::s
 int main(int argc, char** argv) {
     Options options = parse_options(argc, argv);
     // From here on the server must not outlive this launcher, whatever ends it.
+    if (std::atexit(kill_server) != 0) {
+        fail("atexit failed");
+    }
     for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
         struct sigaction action = {};
         action.sa_handler = stop_server_and_die;

@@ -1,13 +1,9 @@
 // tools/expect-output: run a program and check what it printed and how it ended.
 //
-// Every example test goes through this checker. It runs the command given after `--`,
-// captures its standard output and standard error, and then checks:
-//   - standard output, line by line, against an expected-output file;
-//   - optionally, the README's output block of the same name, against the same file, so
-//     the output a README shows is proven to be the output the program prints;
-//   - how the process ended: an exit code (default 0) or a signal such as SIGSEGV;
-//   - optionally, that standard error contains a match for a pattern (--stderr), or has no
-//     match for one (--stderr-absent).
+// Every example test goes through this checker (its checks: --help). It compares standard
+// output line by line with an expected-output file and, if asked, with the README's output
+// block of the same name, so the output a README shows is proven to be what the program
+// prints.
 //
 // Expected-output files are plain text, one line per line of output. Where a line may
 // vary from run to run (a date, a duration), the part that varies is written as a regular
@@ -17,26 +13,13 @@
 // none or more: a loop that prints once per turn and turns as often as the clock lets it
 // ("Schedule other tasks").
 //
-// Usage:
-//   expect-output --expected FILE [--readme README.md --block NAME]
-//                 [--exit CODE | --signal SIGNAME] [--stderr REGEX]...
-//                 [--stderr-absent REGEX]... [--timeout SECONDS]
-//                 -- COMMAND [ARG...]
-//   expect-output --expected FILE --readme README.md --block NAME
-//   expect-output --help
-//
 // Without a COMMAND it checks the README's block against the file and runs nothing: the
 // macOS cross build, whose programs run only on a Mac, checks its expected outputs so.
-//
-// Runs on Linux and macOS (it is a host tool: cross-built examples run under Wine or QEMU
-// as its COMMAND).
-#include <signal.h>
-#include <sys/wait.h>
-
-#include <cerrno>
+// Runs on Linux and macOS (a host tool: cross-built examples run under Wine or QEMU as its
+// COMMAND).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -48,19 +31,11 @@
 #include "command-line/command_line.hpp"
 #include "run-captured.h"
 
-namespace {
-
-[[noreturn]] void fail_with_os_error(const std::string& call) {
-    std::fprintf(stderr, "expect-output: %s: %s\n", call.c_str(), std::strerror(errno));
-    std::exit(2);
-}
-
 // A bad expected-output file or README block is the caller's mistake, as a bad option is:
-// what was wrong on standard error, exit 2.
-[[noreturn]] void bad_input(const std::string& message) {
-    std::fprintf(stderr, "expect-output: %s\n", message.c_str());
-    std::exit(2);
-}
+// run-captured.h's fail says what was wrong, exit 2.
+const char tool_name[] = "expect-output";
+
+namespace {
 
 struct Options {
     std::string expected_file;
@@ -125,12 +100,11 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-// Splits text into lines. A line may end in "\n" or "\r\n": Windows programs writing in
-// text mode (printf, std::cout) end their lines with "\r\n".
-std::vector<std::string> split_lines(const std::string& text) {
+// The lines of a text. A line may end in "\n" or "\r\n": Windows programs writing in text
+// mode (printf, std::cout) end their lines with "\r\n".
+std::vector<std::string> split_lines(std::istream&& text) {
     std::vector<std::string> lines;
-    std::istringstream stream(text);
-    for (std::string line; std::getline(stream, line);) {
+    for (std::string line; std::getline(text, line);) {
         if (line.ends_with('\r')) {
             line.pop_back();
         }
@@ -139,35 +113,27 @@ std::vector<std::string> split_lines(const std::string& text) {
     return lines;
 }
 
-std::string read_file(const std::string& path) {
+std::vector<std::string> read_lines(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     if (!file) {
         fail_with_os_error("open " + path);
     }
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    return contents.str();
+    return split_lines(std::move(file));
 }
 
 // One expected line: literal text, with {{regex}} for the parts that may vary.
 std::regex line_pattern(const std::string& expected) {
+    const auto literal = [&](std::size_t from, std::size_t to) {  // each special character escaped
+        static const std::regex special(R"([\\^$.|?*+()[\]{}])");
+        return std::regex_replace(expected.substr(from, to - from), special, "\\$&");
+    };
     std::string pattern;
     std::size_t position = 0;
-    while (position < expected.size()) {
-        const std::size_t open = expected.find("{{", position);
-        const std::size_t literal_end = open == std::string::npos ? expected.size() : open;
-        for (std::size_t i = position; i < literal_end; ++i) {
-            if (std::strchr("\\^$.|?*+()[]{}", expected[i]) != nullptr) {
-                pattern += '\\';
-            }
-            pattern += expected[i];
-        }
-        if (open == std::string::npos) {
-            break;
-        }
+    for (std::size_t open; (open = expected.find("{{", position)) != std::string::npos;) {
+        pattern += literal(position, open);
         std::size_t close = expected.find("}}", open + 2);
         if (close == std::string::npos) {
-            bad_input("unterminated {{ in expected line: " + expected);
+            fail("unterminated {{ in expected line: " + expected);
         }
         // A regex may end in a brace itself, as in {{[0-9]{2}}}: the pattern ends at the
         // last "}}" of a run of braces.
@@ -177,7 +143,7 @@ std::regex line_pattern(const std::string& expected) {
         pattern += "(?:" + expected.substr(open + 2, close - open - 2) + ")";
         position = close + 2;
     }
-    return std::regex(pattern);
+    return std::regex(pattern + literal(position, expected.size()));
 }
 
 // Compares `actual` lines with the expected lines; prints every difference.
@@ -190,26 +156,21 @@ bool lines_match(const std::vector<std::string>& expected, const std::vector<std
         const bool repeated = optional || expected_line.ends_with("{{+}}");
         const std::string line =
             repeated ? expected_line.substr(0, expected_line.size() - 5) : expected_line;
-        if (optional) {
-            const std::regex pattern = line_pattern(line);
-            while (next < actual.size() && std::regex_match(actual[next], pattern)) {
-                ++next;
-            }
-            continue;
-        }
-        if (next >= actual.size()) {
-            std::fprintf(stderr, "%s line %zu is missing; expected \"%s\"\n", what.c_str(),
-                         next + 1, expected_line.c_str());
-            ok = false;
-            continue;
-        }
         const std::regex pattern = line_pattern(line);
-        if (!std::regex_match(actual[next], pattern)) {
-            std::fprintf(stderr, "%s line %zu differs:\n  expected \"%s\"\n  got      \"%s\"\n",
-                         what.c_str(), next + 1, expected_line.c_str(), actual[next].c_str());
-            ok = false;
+        if (!optional) {  // one line must match
+            if (next >= actual.size()) {
+                std::fprintf(stderr, "%s line %zu is missing; expected \"%s\"\n", what.c_str(),
+                             next + 1, expected_line.c_str());
+                ok = false;
+                continue;
+            }
+            if (!std::regex_match(actual[next], pattern)) {
+                std::fprintf(stderr, "%s line %zu differs:\n  expected \"%s\"\n  got      \"%s\"\n",
+                             what.c_str(), next + 1, expected_line.c_str(), actual[next].c_str());
+                ok = false;
+            }
+            ++next;
         }
-        ++next;
         while (repeated && next < actual.size() && std::regex_match(actual[next], pattern)) {
             ++next;
         }
@@ -225,57 +186,39 @@ bool lines_match(const std::vector<std::string>& expected, const std::vector<std
 // The README shows each output in a fenced block right after a marker line
 // `<!-- output: NAME -->`, invisible when the README is rendered.
 std::vector<std::string> readme_block(const std::string& path, const std::string& name) {
-    const std::vector<std::string> lines = split_lines(read_file(path));
+    const std::vector<std::string> lines = read_lines(path);
     const std::string marker = "<!-- output: " + name + " -->";
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-        if (lines[i] != marker) {
-            continue;
-        }
-        if (i + 1 >= lines.size() || !lines[i + 1].starts_with("```")) {
-            bad_input(path + ": marker '" + marker + "' is not followed by a ``` block");
-        }
-        std::vector<std::string> block;
-        for (std::size_t j = i + 2; j < lines.size(); ++j) {
-            if (lines[j].starts_with("```")) {
-                return block;
-            }
-            block.push_back(lines[j]);
-        }
-        bad_input(path + ": the block after '" + marker + "' is not closed");
+    const auto fence = [](const std::string& line) { return line.starts_with("```"); };
+    const auto at = std::find(lines.begin(), lines.end(), marker);
+    if (at == lines.end()) {
+        fail(path + ": no line '" + marker + "'");
     }
-    bad_input(path + ": no line '" + marker + "'");
-}
-
-std::string describe(int status) {
-    if (WIFEXITED(status)) {
-        return "exit code " + std::to_string(WEXITSTATUS(status));
+    if (at + 1 == lines.end() || !fence(at[1])) {
+        fail(path + ": marker '" + marker + "' is not followed by a ``` block");
     }
-    if (WIFSIGNALED(status)) {
-        const int signal = WTERMSIG(status);
-        return "signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+    const auto end = std::find_if(at + 2, lines.end(), fence);
+    if (end == lines.end()) {
+        fail(path + ": the block after '" + marker + "' is not closed");
     }
-    return "status " + std::to_string(status);
+    return {at + 2, end};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     const Options options = parse_options(argc, argv);
-    const std::vector<std::string> expected = split_lines(read_file(options.expected_file));
+    const std::vector<std::string> expected = read_lines(options.expected_file);
 
-    bool ok = true;
-    if (!options.readme_file.empty()) {
-        const std::string what = options.readme_file + " block '" + options.readme_block + "'";
-        ok = lines_match(expected, readme_block(options.readme_file, options.readme_block), what) &&
-             ok;
-    }
+    const std::string what = options.readme_file + " block '" + options.readme_block + "'";
+    bool ok = options.readme_file.empty() ||
+              lines_match(expected, readme_block(options.readme_file, options.readme_block), what);
     if (options.command.empty()) {
         std::printf("%s\n", ok ? "the README's block agrees" : "CHECKS FAILED");
         return ok ? 0 : 1;
     }
 
-    const CapturedRun finished = run_captured(
-        options.command, std::chrono::seconds(options.timeout_seconds), fail_with_os_error);
+    const CapturedRun finished =
+        run_captured(options.command, std::chrono::seconds(options.timeout_seconds));
     // Show what the program printed, so a failing test explains itself in ctest's log.
     std::fwrite(finished.out.data(), 1, finished.out.size(), stdout);
     if (!finished.err.empty()) {
@@ -290,19 +233,20 @@ int main(int argc, char** argv) {
                      options.timeout_seconds);
         return 1;
     }
-    ok = lines_match(expected, split_lines(finished.out), "standard output") && ok;
+    ok = lines_match(expected, split_lines(std::istringstream(finished.out)), "standard output") &&
+         ok;
 
     if (!options.expected_signal.empty()) {
         const int expected_signal = signals.at(options.expected_signal);
         if (!WIFSIGNALED(finished.status) || WTERMSIG(finished.status) != expected_signal) {
             std::fprintf(stderr, "expected death by signal %d (%s), got %s\n", expected_signal,
-                         strsignal(expected_signal), describe(finished.status).c_str());
+                         strsignal(expected_signal), how_it_ended(finished.status).c_str());
             ok = false;
         }
     } else if (!WIFEXITED(finished.status) ||
                WEXITSTATUS(finished.status) != (options.expected_exit & 0xff)) {
         std::fprintf(stderr, "expected exit code %d, got %s\n", options.expected_exit,
-                     describe(finished.status).c_str());
+                     how_it_ended(finished.status).c_str());
         ok = false;
     }
     for (const std::string& pattern : options.stderr_patterns) {

@@ -1,11 +1,9 @@
-// tools/run-captured.h: run a program and capture what it prints (for the test tools).
-//
-// Shared by tools/expect-output.cpp and delayserver/tests/delayserver-test.cpp, which both
-// run a program, read its standard output and standard error until both close, and must
-// never wait forever; tools/with-delayserver.cpp starts its programs with spawn_program.
-// Header only; POSIX (the test tools run on Linux and macOS hosts).
+// tools/run-captured.h: start programs, read what they print and how they end, and say what
+// failed, for the test tools (expect-output, with-delayserver). Header only; POSIX (the
+// test tools run on Linux and macOS hosts).
 #pragma once
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,77 +14,130 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern char** environ;
 
-// The posix_spawn functions return an error number instead of setting errno: a failed one
-// is passed, by name, to `fail_with_os_error`, which reports errno and does not return.
-inline void check_spawn_call(int error, const char* call,
-                             void (*fail_with_os_error)(const std::string& call)) {
+// The tool's name, which starts each of its messages (each tool defines it).
+extern const char tool_name[];
+
+// Says on standard error what went wrong, and exits with 2.
+[[noreturn]] inline void fail(const std::string& message) {
+    std::fprintf(stderr, "%s: %s\n", tool_name, message.c_str());
+    std::exit(2);
+}
+
+// For a failed OS call: its name, and the OS's message for errno.
+[[noreturn]] inline void fail_with_os_error(const std::string& call) {
+    fail(call + ": " + std::strerror(errno));
+}
+
+// A pipe that no program started here inherits, but as the descriptor it is given.
+inline void make_pipe(int ends[2]) {
+    if (pipe(ends) != 0) {
+        fail_with_os_error("pipe");
+    }
+    for (int index = 0; index < 2; ++index) {
+        if (fcntl(ends[index], F_SETFD, FD_CLOEXEC) != 0) {
+            fail_with_os_error("fcntl");
+        }
+    }
+}
+
+// The posix_spawn functions return an error number instead of setting errno.
+inline void check_spawn_call(int error, const std::string& call) {
     if (error != 0) {
         errno = error;
         fail_with_os_error(call);
     }
 }
 
-// Starts `arguments` (the program is looked up in PATH) with the given file actions and
-// attributes (either may be null).
+// Starts `arguments` (the program is looked up in PATH) with, for each {from, to} of
+// `redirects`, descriptor `from` as its descriptor `to`; in a process group of its own if
+// `own_group`.
 inline pid_t spawn_program(const std::vector<std::string>& arguments,
-                           const posix_spawn_file_actions_t* actions,
-                           const posix_spawnattr_t* attributes,
-                           void (*fail_with_os_error)(const std::string& call)) {
+                           const std::vector<std::pair<int, int>>& redirects = {},
+                           bool own_group = false) {
+    posix_spawn_file_actions_t actions;
+    check_spawn_call(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init");
+    for (const auto& [from, to] : redirects) {
+        check_spawn_call(posix_spawn_file_actions_adddup2(&actions, from, to),
+                         "posix_spawn_file_actions_adddup2");
+    }
+    posix_spawnattr_t attributes;
+    check_spawn_call(posix_spawnattr_init(&attributes), "posix_spawnattr_init");
+    // The group to join is the attribute's default, 0: a new one, numbered as the child.
+    check_spawn_call(posix_spawnattr_setflags(&attributes, own_group ? POSIX_SPAWN_SETPGROUP : 0),
+                     "posix_spawnattr_setflags");
     std::vector<char*> argv;
     for (const std::string& argument : arguments) {
         argv.push_back(const_cast<char*>(argument.c_str()));
     }
     argv.push_back(nullptr);
     pid_t child = 0;
-    check_spawn_call(posix_spawnp(&child, argv[0], actions, attributes, argv.data(), environ),
-                     ("posix_spawn " + arguments[0]).c_str(), fail_with_os_error);
+    check_spawn_call(posix_spawnp(&child, argv[0], &actions, &attributes, argv.data(), environ),
+                     "posix_spawn " + arguments[0]);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     return child;
+}
+
+// Waits for `child` to end: its status, as WIFEXITED, WTERMSIG, ... read it.
+inline int wait_for(pid_t child) {
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fail_with_os_error("waitpid");
+        }
+    }
+    return status;
+}
+
+// How a process ended, for a message: "exit code 1", "signal 11 (Segmentation fault)".
+inline std::string how_it_ended(int status) {
+    if (WIFSIGNALED(status)) {
+        const int signal = WTERMSIG(status);
+        return "signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+    }
+    return "exit code " + std::to_string(WEXITSTATUS(status));
+}
+
+// Reads what `descriptor` has onto the end of `text`; false at the end of the file.
+inline bool read_more(int descriptor, std::string& text) {
+    char buffer[4096];
+    ssize_t count;
+    while ((count = read(descriptor, buffer, sizeof buffer)) < 0) {
+        if (errno != EINTR) {
+            fail_with_os_error("read");
+        }
+    }
+    text.append(buffer, static_cast<std::size_t>(count));
+    return count > 0;
 }
 
 struct CapturedRun {
     std::string out;
     std::string err;
-    int status = 0;          // as waitpid reports it: WIFEXITED, WTERMSIG, ...
+    int status = 0;          // as wait_for returns it
     bool timed_out = false;  // it outlived the timeout and was killed
 };
 
-// Runs `arguments` (the program is looked up in PATH) with its stdout and stderr on two
-// pipes, reading both until they close. The program gets its own process group, so that
-// a timeout ends it and everything it started. A failed OS call is passed, by name, to
-// `fail_with_os_error`, which reports errno and does not return.
+// Runs `arguments` with its stdout and stderr on two pipes, reading both until they close.
+// The program gets its own process group, so that a timeout ends it and everything it
+// started.
 inline CapturedRun run_captured(const std::vector<std::string>& arguments,
-                                std::chrono::milliseconds timeout,
-                                void (*fail_with_os_error)(const std::string& call)) {
+                                std::chrono::milliseconds timeout) {
     int out_pipe[2];
     int err_pipe[2];
-    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
-        fail_with_os_error("pipe");
-    }
-    posix_spawn_file_actions_t actions;
-    check_spawn_call(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init",
-                     fail_with_os_error);
-    check_spawn_call(posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO),
-                     "posix_spawn_file_actions_adddup2", fail_with_os_error);
-    check_spawn_call(posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO),
-                     "posix_spawn_file_actions_adddup2", fail_with_os_error);
-    for (const int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-        check_spawn_call(posix_spawn_file_actions_addclose(&actions, fd),
-                         "posix_spawn_file_actions_addclose", fail_with_os_error);
-    }
-    posix_spawnattr_t attributes;
-    check_spawn_call(posix_spawnattr_init(&attributes), "posix_spawnattr_init", fail_with_os_error);
-    check_spawn_call(posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP),
-                     "posix_spawnattr_setflags", fail_with_os_error);
-    check_spawn_call(posix_spawnattr_setpgroup(&attributes, 0), "posix_spawnattr_setpgroup",
-                     fail_with_os_error);
-    const pid_t child = spawn_program(arguments, &actions, &attributes, fail_with_os_error);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    make_pipe(out_pipe);
+    make_pipe(err_pipe);
+    const pid_t child = spawn_program(
+        arguments, {{out_pipe[1], STDOUT_FILENO}, {err_pipe[1], STDERR_FILENO}}, true);
     close(out_pipe[1]);
     close(err_pipe[1]);
 
@@ -94,8 +145,7 @@ inline CapturedRun run_captured(const std::vector<std::string>& arguments,
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     pollfd pipes[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&run.out, &run.err};
-    int open_pipes = 2;
-    while (open_pipes > 0) {
+    while (pipes[0].fd >= 0 || pipes[1].fd >= 0) {  // poll skips a closed one's -1
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
@@ -104,30 +154,13 @@ inline CapturedRun run_captured(const std::vector<std::string>& arguments,
             break;
         }
         const int ready = poll(pipes, 2, static_cast<int>(left.count()));
-        if (ready < 0 && errno == EINTR) {
-            continue;
-        }
-        if (ready < 0) {
+        if (ready < 0 && errno != EINTR) {
             fail_with_os_error("poll");
         }
-        for (int index = 0; index < 2; ++index) {
-            if (pipes[index].fd < 0 || pipes[index].revents == 0) {
-                continue;
-            }
-            char buffer[4096];
-            const ssize_t count = read(pipes[index].fd, buffer, sizeof buffer);
-            if (count < 0 && errno == EINTR) {
-                continue;
-            }
-            if (count < 0) {
-                fail_with_os_error("read");
-            }
-            if (count == 0) {
+        for (int index = 0; index < 2 && ready > 0; ++index) {
+            if (pipes[index].revents != 0 && !read_more(pipes[index].fd, *sinks[index])) {
                 close(pipes[index].fd);
                 pipes[index].fd = -1;
-                --open_pipes;
-            } else {
-                sinks[index]->append(buffer, static_cast<std::size_t>(count));
             }
         }
     }
@@ -136,10 +169,6 @@ inline CapturedRun run_captured(const std::vector<std::string>& arguments,
             close(pipe_end.fd);
         }
     }
-    while (waitpid(child, &run.status, 0) < 0) {
-        if (errno != EINTR) {
-            fail_with_os_error("waitpid");
-        }
-    }
+    run.status = wait_for(child);
     return run;
 }

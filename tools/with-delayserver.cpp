@@ -1,29 +1,13 @@
 // tools/with-delayserver: run one program with a delay server started for it.
 //
 // The book runs the delay server in one terminal and the example in another. This launcher
-// does both in one command, which is what ./run-example and the tests use:
-//   1. start `delayserver --host 127.0.0.1 --port 0` (port 0: the OS picks a free port, so
-//      any number of tests can run at once);
-//   2. read the server's first line, `listening on HOST:PORT`;
-//   3. run COMMAND with every `{address}` in its arguments replaced by HOST:PORT;
-//   4. stop the server (SIGTERM) and exit with COMMAND's status.
-//
-// Usage:
-//   with-delayserver --server PATH [--server-arg ARG]... [--server-wrapper ARG]...
-//                    [--show-server] -- COMMAND [ARG...]
-//   with-delayserver --help
-//
-// Without --show-server, the server's log is read and dropped.
+// does both in one command, which is what ./run-example and the tests use (how: --help).
+// The server gets port 0, so that the OS picks a free one and any number of tests can run
+// at once; its first line, `listening on HOST:PORT`, says which. Without --show-server, the
+// server's log is read and dropped.
 //
 // Runs on Linux and macOS (a host tool: cross-built examples are its COMMAND, run under
 // Wine or QEMU).
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,7 +21,9 @@
 #include <vector>
 
 #include "command-line/command_line.hpp"
-#include "run-captured.h"  // spawn_program
+#include "run-captured.h"  // spawn_program, wait_for, fail, ...
+
+const char tool_name[] = "with-delayserver";
 
 namespace {
 
@@ -52,20 +38,12 @@ volatile sig_atomic_t running_server = 0;
 // The command, once started, so that a signal that ends the launcher ends it too.
 volatile sig_atomic_t running_command = 0;
 
-// Stops the server, if it runs, says what went wrong, and exits with 2.
-[[noreturn]] void fail(const std::string& message) {
+// At exit, after an error (run-captured.h's fail, exit code 2): the server, if it runs.
+void kill_server() {
     if (running_server > 0) {
-        const pid_t server = running_server;
-        running_server = 0;
-        kill(server, SIGKILL);
-        waitpid(server, nullptr, 0);
+        kill(running_server, SIGKILL);
+        waitpid(running_server, nullptr, 0);
     }
-    std::fprintf(stderr, "with-delayserver: %s\n", message.c_str());
-    std::exit(2);
-}
-
-[[noreturn]] void fail_with_os_error(const std::string& call) {
-    fail(call + ": " + std::strerror(errno));
 }
 
 struct Options {
@@ -103,21 +81,6 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-int wait_for(pid_t child) {
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fail_with_os_error("waitpid");
-        }
-    }
-    return status;
-}
-
-std::string how_it_ended(int status) {
-    return WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
-                             : "signal " + std::to_string(WTERMSIG(status));
-}
-
 // For SIGINT, SIGTERM and SIGHUP: pass the signal on to the command, stop the server, then
 // die of the same signal.
 void stop_server_and_die(int signal_number) {
@@ -135,37 +98,27 @@ void stop_server_and_die(int signal_number) {
 // Reads the server's standard output until it closes, so that the server never blocks on a
 // full pipe. Its line `listening on HOST:PORT` gives `address` HOST:PORT (or nothing, if the
 // output ends first); what the server prints before that line is passed to stderr. After
-// it, with show_server, each whole line is written to stderr as "[delayserver] " and the
-// line, less the "delayserver: " that the server's own messages start with (the prefix
-// names it already); without, it is dropped.
+// it, with show_server, each line is written to stderr as "[delayserver] " and the line,
+// less the "delayserver: " that the server's own messages start with (the prefix names it
+// already); without, it is dropped.
 void read_server_output(int server_output, bool show_server, std::promise<std::string>& address) {
     constexpr std::string_view listening_on = "listening on ";
     constexpr std::string_view server_name = "delayserver: ";
     bool listening = false;
-    char buffer[4096];
-    std::string pending;  // the start of a line, until its end arrives
-    while (true) {
-        const ssize_t got = read(server_output, buffer, sizeof buffer);
-        if (got < 0 && errno == EINTR) {
-            continue;
+    std::string pending;  // what has come and is not yet a whole line
+    for (bool more = true; more;) {
+        more = read_more(server_output, pending);
+        if (!more && listening && !pending.empty()) {
+            pending += '\n';  // a last line with no newline
         }
-        if (got < 0) {
-            fail_with_os_error("read");
-        }
-        if (got == 0) {
-            break;
-        }
-        pending.append(buffer, static_cast<std::size_t>(got));
         std::string text;  // what goes to stderr
-        std::size_t line_start = 0;
-        for (std::size_t newline = pending.find('\n'); newline != std::string::npos;
-             newline = pending.find('\n', line_start)) {
-            std::string_view line(pending.data() + line_start, newline + 1 - line_start);
-            line_start = newline + 1;
+        for (std::size_t end; (end = pending.find('\n')) != std::string::npos;
+             pending.erase(0, end + 1)) {
+            std::string_view line(pending.data(), end + 1);
             if (!listening && line.starts_with(listening_on)) {
                 listening = true;
-                line.remove_prefix(listening_on.size());
-                address.set_value(std::string(line.substr(0, line.size() - 1)));
+                address.set_value(
+                    std::string(line.substr(listening_on.size(), end - listening_on.size())));
             } else if (!listening) {
                 text.append(line);
             } else if (show_server) {
@@ -175,15 +128,11 @@ void read_server_output(int server_output, bool show_server, std::promise<std::s
                 text.append("[delayserver] ").append(line);
             }
         }
-        pending.erase(0, line_start);
         // The log is a courtesy: a failed write to it must not end the run.
         [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, text.data(), text.size());
     }
     if (!listening) {
         address.set_value("");
-    } else if (show_server && !pending.empty()) {  // a last line with no newline
-        const std::string text = "[delayserver] " + pending + "\n";
-        [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, text.data(), text.size());
     }
     close(server_output);
 }
@@ -193,6 +142,9 @@ void read_server_output(int server_output, bool show_server, std::promise<std::s
 int main(int argc, char** argv) {
     Options options = parse_options(argc, argv);
     // From here on the server must not outlive this launcher, whatever ends it.
+    if (std::atexit(kill_server) != 0) {
+        fail("atexit failed");
+    }
     for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
         struct sigaction action = {};
         action.sa_handler = stop_server_and_die;
@@ -203,37 +155,20 @@ int main(int argc, char** argv) {
     }
 
     int server_pipe[2];
-    if (pipe(server_pipe) != 0) {
-        fail_with_os_error("pipe");
-    }
-    // The server writes to the pipe; the command must not inherit the read end.
-    if (fcntl(server_pipe[0], F_SETFD, FD_CLOEXEC) != 0) {
-        fail_with_os_error("fcntl");
-    }
-    posix_spawn_file_actions_t server_actions;
-    check_spawn_call(posix_spawn_file_actions_init(&server_actions),
-                     "posix_spawn_file_actions_init", fail_with_os_error);
+    make_pipe(server_pipe);  // the server writes to it, and nothing else it starts
     // Shown to a reader, the server's hints and errors get the same prefix as its log.
     // Otherwise its stderr stays the launcher's: a test may check it (valgrind's report).
-    for (const int target : {STDOUT_FILENO, STDERR_FILENO}) {
-        if (target == STDOUT_FILENO || options.show_server) {
-            check_spawn_call(
-                posix_spawn_file_actions_adddup2(&server_actions, server_pipe[1], target),
-                "posix_spawn_file_actions_adddup2", fail_with_os_error);
-        }
+    std::vector<std::pair<int, int>> redirects = {{server_pipe[1], STDOUT_FILENO}};
+    if (options.show_server) {
+        redirects.emplace_back(server_pipe[1], STDERR_FILENO);
     }
-    check_spawn_call(posix_spawn_file_actions_addclose(&server_actions, server_pipe[1]),
-                     "posix_spawn_file_actions_addclose", fail_with_os_error);
     std::vector<std::string> server_command = options.server_wrapper;
-    for (const char* argument : {options.server.c_str(), "--host", "127.0.0.1", "--port", "0"}) {
-        server_command.emplace_back(argument);
-    }
+    server_command.insert(server_command.end(),
+                          {options.server, "--host", "127.0.0.1", "--port", "0"});
     server_command.insert(server_command.end(), options.server_arguments.begin(),
                           options.server_arguments.end());
-    const pid_t server =
-        spawn_program(server_command, &server_actions, nullptr, fail_with_os_error);
+    const pid_t server = spawn_program(server_command, redirects);
     running_server = server;
-    posix_spawn_file_actions_destroy(&server_actions);
     close(server_pipe[1]);
 
     std::promise<std::string> address_promise;
@@ -259,7 +194,7 @@ int main(int argc, char** argv) {
             argument.replace(at, std::string_view("{address}").size(), address);
         }
     }
-    const pid_t child = spawn_program(options.command, nullptr, nullptr, fail_with_os_error);
+    const pid_t child = spawn_program(options.command);
     running_command = child;
     const int status = wait_for(child);
     running_command = 0;
@@ -285,8 +220,5 @@ int main(int argc, char** argv) {
     if (!WIFEXITED(status)) {
         return 1;
     }
-    if (WEXITSTATUS(status) == 0 && !server_ok) {
-        return 3;
-    }
-    return WEXITSTATUS(status);
+    return WEXITSTATUS(status) == 0 && !server_ok ? 3 : WEXITSTATUS(status);
 }

@@ -6,11 +6,6 @@
 // None of these can be arranged for one test without root, except the last: this tool
 // installs a seccomp filter (seccomp(2)) that answers io_uring_setup with an error, as
 // container runtimes' profiles do, then runs COMMAND, which inherits the filter.
-//
-// Usage:
-//   without-io-uring [--error EPERM|ENOSYS] -- COMMAND [ARG...]
-//   without-io-uring --help
-//
 // Runs on Linux only (seccomp is Linux's).
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -30,9 +25,7 @@ namespace {
 
 // The command line, read here without CLI11, the other tools' parser: ch03-io-uring's and
 // ch03-poll's configure steps build this file alone, as the probe of whether a seccomp
-// filter can be installed here, and CLI11 would cost each of them, and each build, a dozen
-// seconds of compiling. The convention is the same: --help prints this text and exits 0; a
-// bad option prints what was wrong and this text on standard error, exit code 2.
+// filter can be installed here, where CLI11 would cost a dozen seconds of compiling.
 constexpr char usage_text[] =
     "usage: without-io-uring [--error EPERM|ENOSYS] -- COMMAND [ARG...]\n"
     "Runs COMMAND where io_uring_setup fails, as under a container's seccomp profile.\n"

@@ -1,13 +1,7 @@
-// tools/command-line/command_line.hpp: the workspace's command-line convention on CLI11,
-// for the tools, the delay server and bench (the examples parse their own, on the standard
-// library alone).
-//
-//   --help, -h        the usage on standard output, exit 0
-//   a bad option or   what was wrong, then the usage, on standard error, exit 2
-//   a bad value
-//
-// Declare the options on a CLI::App, then call parse_command_line(app, argc, argv): it
-// returns only when the command line was good.
+// tools/command-line/command_line.hpp: the workspace's command-line convention (CONTRIBUTING.md)
+// on CLI11, for the tools, the delay server and bench (the examples parse their own, on the
+// standard library alone). Declare the options on a CLI::App, then call
+// parse_command_line(app, argc, argv): it returns only when the command line was good.
 //
 // An option takes one value each time it is given, also when the value looks like an option
 // (`--stderr "--requests ..."`, `--server-arg --fault=reset`); a repeatable one is a

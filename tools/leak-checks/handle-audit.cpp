@@ -53,11 +53,8 @@ struct OpenHandle {
     USHORT value;  // the handle's value in this process
     BYTE type;     // the object's type as a number; type_name() gives its name
     PVOID object;  // the object itself, where the system says (Wine says 0)
+    bool operator==(const OpenHandle&) const = default;
 };
-
-bool operator==(const OpenHandle& left, const OpenHandle& right) {
-    return left.value == right.value && left.type == right.type && left.object == right.object;
-}
 
 // Prints the OS's message for a Win32 or Winsock error code and ends the process: the
 // audit cannot say what the program left open.
@@ -82,10 +79,9 @@ void start_winsock() {
     if (socket == INVALID_SOCKET) {
         fail("socket", WSAGetLastError());
     }
-    sockaddr_in address{};
+    sockaddr_in address{};  // sin_port 0: any free port
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // 127.0.0.1
-    address.sin_port = 0;                              // any free port
     if (bind(socket, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
         fail("bind", WSAGetLastError());
     }
@@ -138,11 +134,7 @@ std::string type_name(USHORT value) {
     }
     const UNICODE_STRING& name =
         reinterpret_cast<const PUBLIC_OBJECT_TYPE_INFORMATION*>(buffer)->TypeName;
-    std::string text;
-    for (USHORT index = 0; index < name.Length / sizeof(WCHAR); ++index) {
-        text += static_cast<char>(name.Buffer[index]);  // type names are plain ASCII
-    }
-    return text;
+    return std::string(name.Buffer, name.Buffer + name.Length / sizeof(WCHAR));  // plain ASCII
 }
 
 // Makes the C++ runtime's handles for threads (see the top): the main thread's record, and
@@ -162,8 +154,6 @@ class HandleAudit {
         start_thread_runtime();
         before_main_ = open_handles();
     }
-    HandleAudit(const HandleAudit&) = delete;
-    HandleAudit& operator=(const HandleAudit&) = delete;
     ~HandleAudit() {
         const std::vector<OpenHandle> after_main = open_handles();
         std::fprintf(stderr, "handle-audit: %zu handles open before main, %zu after it returned\n",

@@ -61,6 +61,7 @@ endfunction()
 # or generator expressions), WORKSPACE_HAVE_DELAYSERVER, and WORKSPACE_RUNS_PROGRAMS (OFF
 # where the tests cannot run the programs built: then WORKSPACE_README_CHECKER is the
 # checker, built for this machine).
+option(WORKSPACE_TOOLS "In a macOS build: also the tools, the delay server and the README checks (macos-x86_64 turns it off: macos-arm64 builds them)" ON)
 macro(workspace_add_host_tools)
   workspace_find_asio()
   workspace_add_command_line()
@@ -96,10 +97,20 @@ macro(workspace_add_host_tools)
     # the tools and the delay server are built for it like every program, and no test runs
     # a program. Only the checker is also built for this machine, by a nested native build,
     # to check each expected-output file against its README block (workspace_example_test).
+    # With WORKSPACE_TOOLS OFF (the macos-x86_64 preset), none of that: only the examples,
+    # which are what differs between the two Macs; macos-arm64 builds the rest.
     set(WORKSPACE_RUNS_PROGRAMS OFF)
     set(WORKSPACE_EXPECT_OUTPUT "")
     set(WORKSPACE_WITH_DELAYSERVER "")
     set(WORKSPACE_DELAYSERVER "")
+    if(NOT WORKSPACE_TOOLS)
+      set(WORKSPACE_HAVE_DELAYSERVER OFF)
+      workspace_skip_example(delayserver "WORKSPACE_TOOLS is OFF: this build has the examples "
+                             "only (the tools, the delay server and the README checks are "
+                             "the macos-arm64 build's)")
+    endif()
+  endif()
+  if(NOT CMAKE_CROSSCOMPILING_EMULATOR AND CMAKE_CROSSCOMPILING AND WORKSPACE_TOOLS)
     add_subdirectory(tools)
     if(WORKSPACE_HAVE_DELAYSERVER)
       # Asio's own files, in a folder of their own: the host's whole include folder would
@@ -113,7 +124,7 @@ macro(workspace_add_host_tools)
     endif()
     workspace_build_host_tools(expect-output)
     set(WORKSPACE_README_CHECKER ${CMAKE_BINARY_DIR}/host-tools/tools/expect-output)
-  else()
+  elseif(CMAKE_CROSSCOMPILING_EMULATOR)
     workspace_build_host_tools()
     set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
     set(WORKSPACE_EXPECT_OUTPUT ${host_dir}/tools/expect-output)

@@ -32,6 +32,17 @@ function(workspace_add_command_line)
                              ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../tools/command-line)
 endfunction()
 
+# For the folders of the tools and the delay server: in an optimised build of the tests,
+# compile at -O1 without debug information. CLI11 and Asio are most of their compile time,
+# which -O2 -g more than doubles, and the tests neither measure them nor debug them. bench's
+# build (WORKSPACE_BENCH, bench/run) keeps the build type's own flags: it times the server.
+macro(workspace_compile_workshop_quickly)
+  if(NOT WORKSPACE_BENCH AND NOT MSVC)
+    add_compile_options($<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-O1>
+                        $<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-g0>)
+  endif()
+endmacro()
+
 # The nested native build of the host tools (cmake/host-tools) for a cross build, in
 # <build>/host-tools: all of them, or only the targets named.
 function(workspace_build_host_tools)
@@ -103,28 +114,27 @@ macro(workspace_add_host_tools)
     set(WORKSPACE_EXPECT_OUTPUT "")
     set(WORKSPACE_WITH_DELAYSERVER "")
     set(WORKSPACE_DELAYSERVER "")
-    if(NOT WORKSPACE_TOOLS)
+    if(WORKSPACE_TOOLS)
+      add_subdirectory(tools)
+      if(WORKSPACE_HAVE_DELAYSERVER)
+        # Asio's own files, in a folder of their own: the host's whole include folder would
+        # put Linux's headers before the target's.
+        set(asio_only ${CMAKE_BINARY_DIR}/asio-include)
+        file(MAKE_DIRECTORY ${asio_only})
+        file(CREATE_LINK ${ASIO_INCLUDE_DIR}/asio.hpp ${asio_only}/asio.hpp SYMBOLIC)
+        file(CREATE_LINK ${ASIO_INCLUDE_DIR}/asio ${asio_only}/asio SYMBOLIC)
+        set(ASIO_INCLUDE_DIR ${asio_only})
+        add_subdirectory(delayserver)
+      endif()
+      workspace_build_host_tools(expect-output)
+      set(WORKSPACE_README_CHECKER ${CMAKE_BINARY_DIR}/host-tools/tools/expect-output)
+    elseif(WORKSPACE_HAVE_DELAYSERVER)
       set(WORKSPACE_HAVE_DELAYSERVER OFF)
       workspace_skip_example(delayserver "WORKSPACE_TOOLS is OFF: this build has the examples "
                              "only (the tools, the delay server and the README checks are "
                              "the macos-arm64 build's)")
     endif()
-  endif()
-  if(NOT CMAKE_CROSSCOMPILING_EMULATOR AND CMAKE_CROSSCOMPILING AND WORKSPACE_TOOLS)
-    add_subdirectory(tools)
-    if(WORKSPACE_HAVE_DELAYSERVER)
-      # Asio's own files, in a folder of their own: the host's whole include folder would
-      # put Linux's headers before the target's.
-      set(asio_only ${CMAKE_BINARY_DIR}/asio-include)
-      file(MAKE_DIRECTORY ${asio_only})
-      file(CREATE_LINK ${ASIO_INCLUDE_DIR}/asio.hpp ${asio_only}/asio.hpp SYMBOLIC)
-      file(CREATE_LINK ${ASIO_INCLUDE_DIR}/asio ${asio_only}/asio SYMBOLIC)
-      set(ASIO_INCLUDE_DIR ${asio_only})
-      add_subdirectory(delayserver)
-    endif()
-    workspace_build_host_tools(expect-output)
-    set(WORKSPACE_README_CHECKER ${CMAKE_BINARY_DIR}/host-tools/tools/expect-output)
-  elseif(CMAKE_CROSSCOMPILING_EMULATOR)
+  else()
     workspace_build_host_tools()
     set(host_dir ${CMAKE_BINARY_DIR}/host-tools)
     set(WORKSPACE_EXPECT_OUTPUT ${host_dir}/tools/expect-output)

@@ -5,41 +5,27 @@
 // Most cases talk to a server that tools/with-delayserver started on a free port
 // (--address); the others start the server program themselves (--server), to stop it
 // with a signal or to give it a small open-file limit. What the server logs is checked by
-// the CTest test (CMakeLists.txt), from its standard error.
+// the CTest test (CMakeLists.txt), from its standard error. Starting a server, waiting for
+// it and saying what failed (exit code 2) are tools/run-captured.h's, as for the test tools.
 //
 // Usage: delayserver-test CASE [--address HOST:PORT] [--server PATH]   (--help lists CASEs)
 // Platform: POSIX.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <algorithm>
 #include <functional>
 #include <map>
-#include <string>
-#include <vector>
+#include <memory>
 
 #include "command_line.hpp"
+#include "run-captured.h"  // spawn_program, wait_for, how_it_ended, fail, ...
 
-extern char** environ;
+const char tool_name[] = "delayserver-test";
 
 namespace {
-
-std::string case_name;
-
-[[noreturn]] void fail(const std::string& what) {
-    std::fprintf(stderr, "delayserver-test %s: %s\n", case_name.c_str(), what.c_str());
-    std::exit(1);
-}
 
 // Shows line ends and other control bytes, so that a failure shows what was sent.
 std::string visible(const std::string& text) {
@@ -75,7 +61,7 @@ struct Socket {
         if (fd < 0 || inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr) != 1 ||
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
             connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
-            fail("connect to " + address + ": " + std::strerror(errno));
+            fail_with_os_error("connect to " + address);
         }
     }
     Socket(const Socket&) = delete;
@@ -87,7 +73,7 @@ struct Socket {
     void send(const std::string& bytes) const {
         if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
             static_cast<ssize_t>(bytes.size())) {
-            fail(std::string("send: ") + std::strerror(errno));
+            fail_with_os_error("send");
         }
     }
     // Everything until the server closes; `error` is how it ended: 0 for end-of-file,
@@ -113,12 +99,6 @@ std::string get(const std::string& path, const std::string& method = "GET") {
     return method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 }
 
-std::string exchange(const std::string& address, const std::string& request) {
-    const Socket socket(address);
-    socket.send(request);
-    return socket.receive_all();
-}
-
 // The answer's date, "Thu, 26 Nov 2026 03:40:00 GMT", checked for its shape and replaced
 // by DATE, so that the rest can be compared byte for byte.
 std::string with_date_masked(std::string answer) {
@@ -141,15 +121,38 @@ std::string answer(const std::string& status_line, const std::string& body, bool
 }
 
 void expect(const std::string& address, const std::string& request, const std::string& expected) {
+    const Socket socket(address);
+    socket.send(request);
     check_equal("the answer to \"" + visible(request) + "\"", expected,
-                with_date_masked(exchange(address, request)));
+                with_date_masked(socket.receive_all()));
+}
+
+// The request the examples send, and its answer.
+const std::string hello_request = get("/50/hello%20world");
+const std::string hello_answer = answer("200 OK", "hello world");
+
+std::string bad_request(const std::string& sentence) {
+    return answer("400 Bad Request", sentence);
+}
+std::string bad_delay(const std::string& delay, int max_delay_ms) {
+    return bad_request("The delay '" + delay +
+                       "' is not a whole number of milliseconds from 0 to " +
+                       std::to_string(max_delay_ms) + ".\n");
+}
+
+// A client that sends part of a head and no more gets 408 after the idle timeout.
+void expect_request_timeout(const std::string& address, int idle_timeout_ms) {
+    expect(address, "GET /50/x HTTP/1.1\r\nHost: loc",
+           answer("408 Request Timeout", "The request head did not arrive within " +
+                                             std::to_string(idle_timeout_ms) + " ms.\n"));
 }
 
 const std::string not_found =
     "Nothing here: ask for /{delay_ms}/{message}, for example /2000/hello%20world.\n";
 const std::string tls_client_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
 
-// A server this program starts itself, with its standard output on a pipe.
+// A server this program starts itself, with its standard output on a pipe. The pipe stays
+// open, unread after the first line, so that the server's log never fails to be written.
 struct Server {
     pid_t pid = -1;
     int output = -1;
@@ -158,43 +161,29 @@ struct Server {
 
 Server start_server(const std::vector<std::string>& arguments) {
     int pipe_ends[2];
-    if (pipe(pipe_ends) != 0) {
-        fail(std::string("pipe: ") + std::strerror(errno));
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, pipe_ends[0]);
-    std::vector<char*> argv;
-    for (const std::string& argument : arguments) {
-        argv.push_back(const_cast<char*>(argument.c_str()));
-    }
-    argv.push_back(nullptr);
-    Server server;
-    if (posix_spawn(&server.pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
-        fail("posix_spawn " + arguments[0]);
-    }
-    posix_spawn_file_actions_destroy(&actions);
+    make_pipe(pipe_ends);
+    Server server{spawn_program(arguments, {{pipe_ends[1], STDOUT_FILENO}}), pipe_ends[0], ""};
     close(pipe_ends[1]);
-    server.output = pipe_ends[0];
-    std::string line;
-    char c;
-    while (read(server.output, &c, 1) == 1 && c != '\n') {
-        line += c;
+    std::string output;
+    while (output.find('\n') == std::string::npos && read_more(server.output, output)) {
     }
-    if (!line.starts_with("listening on ")) {
-        return server;  // it exited, as with a port in use: see wait_for_exit
+    if (output.starts_with("listening on ")) {  // else it exited, as with a port in use
+        server.address = output.substr(13, output.find('\n') - 13);
     }
-    server.address = line.substr(13);
     return server;
 }
 
-int wait_for_exit(const Server& server) {
-    int status = 0;
-    if (waitpid(server.pid, &status, 0) != server.pid) {
-        fail(std::string("waitpid: ") + std::strerror(errno));
+// For an OS call that returns -1 and sets errno when it fails.
+void check_call(int result, const std::string& call) {
+    if (result != 0) {
+        fail_with_os_error(call);
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Sends the server `signal_number` and waits for it: how it ended ("exit code 0", ...).
+std::string stop(const Server& server, int signal_number) {
+    check_call(kill(server.pid, signal_number), "kill");
+    return how_it_ended(wait_for(server.pid));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,7 +198,7 @@ struct Inputs {
 // The request shape the examples send: the message is percent-decoded. (The test checks
 // the log line "#1 - 50ms: hello world".)
 void case_ok(const Inputs& in) {
-    expect(in.address, get("/50/hello%20world"), answer("200 OK", "hello world"));
+    expect(in.address, hello_request, hello_answer);
 }
 
 // Run with --host=0.0.0.0: it listens on every interface, and its first line says so.
@@ -252,16 +241,12 @@ void case_head(const Inputs& in) {
 
 // Every malformed, oversized or non-HTTP request gets its 4xx and its one sentence.
 void case_refusals(const Inputs& in) {
-    const auto bad = [](const std::string& why) { return answer("400 Bad Request", why); };
-    const std::string bad_delay = " is not a whole number of milliseconds from 0 to 1000.\n";
-    expect(in.address, get("/abc/x"), bad("The delay 'abc'" + bad_delay));
-    expect(in.address, get("/-5/x"), bad("The delay '-5'" + bad_delay));
-    expect(in.address, get("/1001/x"), bad("The delay '1001'" + bad_delay));
-    expect(in.address, get("/99999999999999999999/x"),
-           bad("The delay '99999999999999999999'" + bad_delay));
+    for (const std::string delay : {"abc", "-5", "1001", "99999999999999999999"}) {
+        expect(in.address, get("/" + delay + "/x"), bad_delay(delay, 1000));
+    }
     expect(in.address, get("/1000/at-most"), answer("200 OK", "at-most"));
     expect(in.address, get("/50/%zz"),
-           bad("The message has a '%' not followed by two hexadecimal digits.\n"));
+           bad_request("The message has a '%' not followed by two hexadecimal digits.\n"));
     for (const std::string path : {"/", "/hello", "/50/", "//x", "/50/a/b", "/favicon.ico"}) {
         expect(in.address, get(path), answer("404 Not Found", not_found));
     }
@@ -269,17 +254,17 @@ void case_refusals(const Inputs& in) {
            answer("405 Method Not Allowed",
                   "Method 'POST' is not allowed: this server answers GET and HEAD only.\n"));
     const std::string malformed_line =
-        bad("Malformed request line: expected 'GET /{delay_ms}/{message} HTTP/1.1'.\n");
+        bad_request("Malformed request line: expected 'GET /{delay_ms}/{message} HTTP/1.1'.\n");
     for (const std::string line :
          {"GET /50/x  HTTP/1.1", "get /50/x HTTP/1.1", "GET /50/x", "GET /50/\x01 HTTP/1.1"}) {
         expect(in.address, line + "\r\nHost: localhost\r\n\r\n", malformed_line);
     }
     expect(in.address, "GET /50/x HTTP/2.0\r\nHost: localhost\r\n\r\n",
-           bad("This server speaks HTTP/1.0 and HTTP/1.1 only.\n"));
+           bad_request("This server speaks HTTP/1.0 and HTTP/1.1 only.\n"));
     expect(in.address, "GET /50/x HTTP/1.1\r\nHost localhost\r\n\r\n",
-           bad("Malformed header line: expected 'Name: value'.\n"));
+           bad_request("Malformed header line: expected 'Name: value'.\n"));
     expect(in.address, "GET /50/x HTTP/1.1\r\n\r\n",
-           bad("An HTTP/1.1 request must have a Host header.\n"));
+           bad_request("An HTTP/1.1 request must have a Host header.\n"));
     expect(in.address, "GET /50/http10 HTTP/1.0\r\n\r\n", answer("200 OK", "http10"));  // no Host
     // A head that goes on past 8 KiB: 431 (the server lingers, so the client reads it all).
     expect(
@@ -287,9 +272,11 @@ void case_refusals(const Inputs& in) {
         answer("431 Request Header Fields Too Large", "The request head is larger than 8 KiB.\n"));
     // A TLS ClientHello, with no end of head ever: 400 at once. The server runs with a
     // 10-minute idle timeout, so waiting for more would time this client's read out.
-    expect(in.address, tls_client_hello,
-           bad("This server speaks http://, not https:// (0x16 starts a TLS handshake).\n"));
-    expect(in.address, "\r\n" + get("/50/x"), bad("Not HTTP: a request starts with a method.\n"));
+    expect(
+        in.address, tls_client_hello,
+        bad_request("This server speaks http://, not https:// (0x16 starts a TLS handshake).\n"));
+    expect(in.address, "\r\n" + get("/50/x"),
+           bad_request("Not HTTP: a request starts with a method.\n"));
 }
 
 // A second request behind the first, on the same connection: never answered.
@@ -301,8 +288,7 @@ void case_pipelined(const Inputs& in) {
 // part of a head gets 408.
 void case_idle_timeout(const Inputs& in) {
     check_equal("what a silent client receives", "", Socket(in.address).receive_all());
-    expect(in.address, "GET /50/x HTTP/1.1\r\nHost: loc",
-           answer("408 Request Timeout", "The request head did not arrive within 300 ms.\n"));
+    expect_request_timeout(in.address, 300);
 }
 
 // A client that leaves during its delay; the next request is still answered (the test
@@ -316,10 +302,10 @@ void case_client_leaves(const Inputs& in) {
     expect(in.address, get("/0/next"), answer("200 OK", "next"));
 }
 
-// --fault MODE, byte for byte, instead of the answer to GET /50/hello%20world.
+// --fault MODE, byte for byte, instead of hello_answer.
 void expect_ending(const Inputs& in, const std::string& expected, int expected_error) {
     const Socket socket(in.address);
-    socket.send(get("/50/hello%20world"));
+    socket.send(hello_request);
     int error = 0;
     const std::string received = socket.receive_all(&error);
     check_equal(
@@ -334,8 +320,7 @@ void case_fault_garbage(const Inputs& in) {
     expect_ending(in, "this is not HTTP\r\n", 0);
 }
 void case_fault_truncate(const Inputs& in) {
-    const std::string whole = answer("200 OK", "hello world");
-    expect_ending(in, whole.substr(0, whole.size() - 6), 0);  // "hello": 5 of 11 bytes
+    expect_ending(in, hello_answer.substr(0, hello_answer.size() - 6), 0);  // "hello": 5 of 11
 }
 void case_fault_close(const Inputs& in) {
     expect_ending(in, "", 0);
@@ -350,15 +335,13 @@ void case_fault_stall(const Inputs& in) {
     if (poll(&readable, 1, 1000) != 0) {
         fail("something came, or the connection ended, instead of a stall");
     }
-    kill(server.pid, SIGTERM);
-    check_equal("exit status after SIGTERM", "0", std::to_string(wait_for_exit(server)));
+    check_equal("how it ended after SIGTERM", "exit code 0", stop(server, SIGTERM));
 }
 
 // Ctrl+C stops it too, with exit status 0.
 void case_sigint(const Inputs& in) {
     const Server server = start_server({in.server, "--port", "0"});
-    kill(server.pid, SIGINT);
-    check_equal("exit status after SIGINT", "0", std::to_string(wait_for_exit(server)));
+    check_equal("how it ended after SIGINT", "exit code 0", stop(server, SIGINT));
 }
 
 // A second server on the port of the first exits with 1 (the test checks its message).
@@ -366,9 +349,8 @@ void case_port_in_use(const Inputs& in) {
     const Server first = start_server({in.server, "--port", "0"});
     const std::string port = first.address.substr(first.address.rfind(':') + 1);
     const Server second = start_server({in.server, "--port", port});
-    check_equal("exit status of the second server", "1", std::to_string(wait_for_exit(second)));
-    kill(first.pid, SIGTERM);
-    wait_for_exit(first);
+    check_equal("how the second server ended", "exit code 1", how_it_ended(wait_for(second.pid)));
+    stop(first, SIGTERM);
 }
 
 // Two thousand connections waiting at once, on a server started with a soft open-file
@@ -377,16 +359,16 @@ void case_port_in_use(const Inputs& in) {
 void case_many_waiting(const Inputs& in) {
     constexpr int connection_count = 2000;
     rlimit limit{};
-    getrlimit(RLIMIT_NOFILE, &limit);
+    check_call(getrlimit(RLIMIT_NOFILE, &limit), "getrlimit");
     if (limit.rlim_max < connection_count + 100) {
         fail("the hard open-file limit is below " + std::to_string(connection_count + 100));
     }
     const rlim_t own_soft_limit = limit.rlim_cur;
     limit.rlim_cur = 1024;  // what the server inherits
-    setrlimit(RLIMIT_NOFILE, &limit);
+    check_call(setrlimit(RLIMIT_NOFILE, &limit), "setrlimit");
     const Server server = start_server({in.server, "--port", "0"});
     limit.rlim_cur = std::max<rlim_t>(own_soft_limit, connection_count + 100);
-    setrlimit(RLIMIT_NOFILE, &limit);
+    check_call(setrlimit(RLIMIT_NOFILE, &limit), "setrlimit");
     std::vector<std::unique_ptr<Socket>> sockets;
     for (int index = 0; index < connection_count; ++index) {
         sockets.push_back(std::make_unique<Socket>(server.address));
@@ -397,8 +379,7 @@ void case_many_waiting(const Inputs& in) {
                     answer("200 OK", "c" + std::to_string(index)),
                     with_date_masked(sockets[static_cast<std::size_t>(index)]->receive_all()));
     }
-    kill(server.pid, SIGTERM);
-    wait_for_exit(server);
+    stop(server, SIGTERM);
 }
 
 // Run under valgrind --track-fds=yes (--idle-timeout-ms=1000): one connection for each way
@@ -407,13 +388,9 @@ void case_many_waiting(const Inputs& in) {
 void case_closes_everything(const Inputs& in) {
     expect(in.address, get("/50/answered"), answer("200 OK", "answered"));
     std::printf("answered\n");
-    expect(in.address, get("/abc/x"),
-           answer("400 Bad Request",
-                  "The delay 'abc' is not a whole "
-                  "number of milliseconds from 0 to 60000.\n"));
+    expect(in.address, get("/abc/x"), bad_delay("abc", 60000));
     std::printf("refused\n");
-    expect(in.address, "GET /50/x HTTP/1.1\r\nHost: loc",
-           answer("408 Request Timeout", "The request head did not arrive within 1000 ms.\n"));
+    expect_request_timeout(in.address, 1000);
     std::printf("timed out\n");
     check_equal("what a silent client receives", "", Socket(in.address).receive_all());
     std::printf("silent, closed by the server\n");
@@ -450,6 +427,7 @@ int main(int argc, char** argv) {
         names.push_back(name);
     }
     Inputs in;
+    std::string case_name;
     CLI::App app("delayserver-test: the client of the delay server's tests; runs one case.",
                  "delayserver-test");
     app.add_option("case", case_name, "the case to run")->required()->check(CLI::IsMember(names));

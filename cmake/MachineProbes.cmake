@@ -15,6 +15,20 @@
 #   workspace_leak_checks_where_possible()
 # (asan and fuzz builds) checks that LeakSanitizer runs here; where it does not, the tests
 # run with LSAN_OPTIONS=detect_leaks=0, and the configure step says so.
+#
+#   workspace_find_liburing(<example>)
+# liburing (Debian's liburing-dev), through pkg-config, for ch03-io-uring and ch03-poll's
+# io_uring backend: sets LIBURING_FOUND and the target PkgConfig::LIBURING, or says why
+# <example> is skipped. Native Linux builds only: a liburing found through the host's
+# pkg-config would be the host's, not the target's, and QEMU's user mode has no io_uring.
+#
+#   workspace_without_io_uring_test(NAME <test> ERROR <EPERM|ENOSYS> PROGRAM <target>
+#                                   CHECK <expect-output option>...)
+# runs PROGRAM under tools/without-io-uring, whose seccomp filter answers io_uring_setup
+# with ERROR (EPERM: forbidden, as by the sysctl or Docker's default profile; ENOSYS:
+# unknown, as on an old kernel), and checks it with tools/expect-output and CHECK. Skipped
+# where no seccomp filter can be installed (QEMU's user mode refuses prctl(PR_SET_SECCOMP)
+# with EINVAL): the probe is the tool itself, run on `true`.
 
 function(workspace_probe out)
   cmake_parse_arguments(PARSE_ARGV 1 probe "" "NAME;SOURCE;OUTPUT" "ARGS;COMPILE_OPTIONS;LINK_OPTIONS")
@@ -78,4 +92,44 @@ function(workspace_leak_checks_where_possible)
        "# (${why_not}).\n"
        "set(ENV{LSAN_OPTIONS} \"\$ENV{LSAN_OPTIONS}:detect_leaks=0\")\n")
   set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY TEST_INCLUDE_FILES ${script})
+endfunction()
+
+macro(workspace_find_liburing example)
+  if(CMAKE_CROSSCOMPILING)
+    workspace_skip_example(${example} "liburing is looked for in native Linux builds only: "
+      "Debian has no ${WORKSPACE_CPU} liburing to link without multiarch, and QEMU user mode "
+      "answers io_uring_setup with ENOSYS")
+  else()
+    find_package(PkgConfig QUIET)
+    if(PKG_CONFIG_FOUND)
+      pkg_check_modules(LIBURING QUIET IMPORTED_TARGET liburing)
+    endif()
+    if(NOT LIBURING_FOUND)
+      workspace_skip_example(${example} "liburing not found through pkg-config (Debian/Ubuntu: "
+        "apt-get install liburing-dev pkg-config, or run ./run-tests, which does)")
+    endif()
+  endif()
+endmacro()
+
+function(workspace_without_io_uring_test)
+  cmake_parse_arguments(PARSE_ARGV 0 test "" "NAME;ERROR;PROGRAM" "CHECK")
+  if(NOT WORKSPACE_EXPECT_OUTPUT OR NOT TARGET without-io-uring)
+    return()
+  endif()
+  get_property(probed GLOBAL PROPERTY WORKSPACE_NO_SECCOMP_FILTER SET)
+  if(NOT probed)  # once per configure
+    workspace_probe(why_not NAME seccomp-filter ARGS --error ENOSYS -- true
+                    SOURCE ${PROJECT_SOURCE_DIR}/tools/without-io-uring.cpp)
+    set_property(GLOBAL PROPERTY WORKSPACE_NO_SECCOMP_FILTER "${why_not}")
+  endif()
+  get_property(why_not GLOBAL PROPERTY WORKSPACE_NO_SECCOMP_FILTER)
+  if(why_not)
+    workspace_skip(${test_NAME} "no seccomp filter can be installed on this machine: ${why_not}")
+    return()
+  endif()
+  add_test(NAME ${test_NAME}
+           COMMAND ${WORKSPACE_EXPECT_OUTPUT} ${test_CHECK} --timeout 60
+                   -- $<TARGET_FILE:without-io-uring> --error ${test_ERROR}
+                   -- $<TARGET_FILE:${test_PROGRAM}>)
+  set_tests_properties(${test_NAME} PROPERTIES TIMEOUT 60 LABELS examples)
 endfunction()

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -45,6 +46,13 @@ inline const char* program_name = "bench";
     std::exit(1);
 }
 
+// A pthread or posix_spawn call's error number: 0 goes on, anything else ends the program.
+inline void check_error_number(std::string_view call, int error_number) {
+    if (error_number != 0) {
+        fail(call, error_number);
+    }
+}
+
 // One field of a /proc file in KiB ("VmHWM:     1234 kB"), by default of /proc/self/status:
 // VmRSS (resident now), VmHWM (the peak so far), VmSize (the address space).
 inline long proc_kib(std::string_view field, const char* path = "/proc/self/status") {
@@ -64,6 +72,9 @@ inline long proc_kib(std::string_view field, const char* path = "/proc/self/stat
 
 inline std::string read_file(const std::string& path) {
     std::ifstream file(path);
+    if (!file) {
+        fail("open " + path);
+    }
     std::ostringstream text;
     text << file.rdbuf();
     return text.str();
@@ -74,17 +85,12 @@ inline std::string read_file(const std::string& path) {
 inline pid_t start(const std::vector<std::string>& arguments, const std::string& stdout_path,
                    const std::string& stderr_path) {
     posix_spawn_file_actions_t actions;
-    // The posix_spawn functions return an error number instead of setting errno.
-    if (const int error = posix_spawn_file_actions_init(&actions); error != 0) {
-        fail("posix_spawn_file_actions_init", error);
-    }
+    check_error_number("posix_spawn_file_actions_init", posix_spawn_file_actions_init(&actions));
     for (const auto& [descriptor, path] :
          {std::pair{STDOUT_FILENO, &stdout_path}, std::pair{STDERR_FILENO, &stderr_path}}) {
-        const int error = posix_spawn_file_actions_addopen(&actions, descriptor, path->c_str(),
-                                                           O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (error != 0) {
-            fail("posix_spawn_file_actions_addopen", error);
-        }
+        check_error_number("posix_spawn_file_actions_addopen",
+                           posix_spawn_file_actions_addopen(&actions, descriptor, path->c_str(),
+                                                            O_WRONLY | O_CREAT | O_TRUNC, 0644));
     }
     std::vector<char*> argv;
     for (const std::string& argument : arguments) {
@@ -94,9 +100,7 @@ inline pid_t start(const std::vector<std::string>& arguments, const std::string&
     pid_t child = 0;
     const int error = posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);  // Cannot fail once init succeeded.
-    if (error != 0) {
-        fail("posix_spawn " + arguments[0], error);
-    }
+    check_error_number("posix_spawn " + arguments[0], error);
     return child;
 }
 
@@ -169,12 +173,10 @@ inline std::string work_folder() {
     return folder;
 }
 
-// Removes that folder and what run() wrote into it (best effort: a scratch folder in /tmp).
+// Removes that folder and what was written into it (best effort: a scratch folder in /tmp).
 inline void remove_work_folder(const std::string& folder) {
-    for (const char* name : {"stdout.txt", "stderr.txt", "server.log", "server.log.err"}) {
-        unlink((folder + "/" + name).c_str());
-    }
-    rmdir(folder.c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(folder, ignored);
 }
 
 // The median, smallest and largest of the runs (NaN runs, which failed, left out).

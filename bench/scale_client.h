@@ -116,9 +116,7 @@ struct Outcome {
     }
 };
 
-// --------------------------------------------------------------------------------------------
-// The clients on plain sockets: threads (blocking), epoll and Poll (non-blocking)
-// --------------------------------------------------------------------------------------------
+// --- The clients on plain sockets: threads (blocking), epoll and Poll (non-blocking) --------
 
 // One connection and what it has received so far.
 struct Stream {
@@ -214,9 +212,7 @@ inline void close_socket(int& socket) {
     socket = -1;
 }
 
-// --------------------------------------------------------------------------------------------
-// The summary
-// --------------------------------------------------------------------------------------------
+// --- The summary ----------------------------------------------------------------------------
 
 inline double milliseconds(Clock::duration duration) {
     return std::chrono::duration<double, std::milli>(duration).count();

@@ -128,12 +128,7 @@ bool has(const std::string& way, int size) {
 }
 
 std::string label_of(const std::string& key) {
-    for (const Way& way : ways) {
-        if (way.key == key) {
-            return way.label;
-        }
-    }
-    return key;
+    return std::ranges::find(ways, key, &Way::key)->label;
 }
 
 std::string load_at_start;  // the 1-minute load average, from /proc/loadavg
@@ -350,22 +345,19 @@ int main(int argc, char** argv) {
     std::string rows, failures, data;
     for (const int size : sizes) {
         for (const Way& way : built) {
+            const std::vector<Run>& way_runs = runs[{way.key, size}];
             const long lost = failed(way.key, size);
-            rows +=
-                "| " + with_commas(size) + " | " + way.label + " | " +
-                cell(of(way.key, size, &Run::wall), 2) + " | " +
-                cell(of(way.key, size, &Run::peak_mib), 1) + " | " +
-                cell(of(way.key, size, &Run::cpu_ms), 0) + " | " +
-                (lost == 0
-                     ? "0"
-                     : with_commas(lost) + " of " +
-                           with_commas(size * static_cast<long>(runs[{way.key, size}].size()))) +
-                " |\n";
-            for (std::size_t run = 0; run < runs[{way.key, size}].size(); ++run) {
-                const Run& one = runs[{way.key, size}][run];
-                if (one.failed > 0) {
-                    failures += format("- %s, N = %s, run %zu: %s\n", way.label.c_str(),
-                                       with_commas(size).c_str(), run + 1, one.reasons.c_str());
+            const long requests = size * static_cast<long>(way_runs.size());
+            rows += "| " + with_commas(size) + " | " + way.label + " | " +
+                    cell(of(way.key, size, &Run::wall), 2) + " | " +
+                    cell(of(way.key, size, &Run::peak_mib), 1) + " | " +
+                    cell(of(way.key, size, &Run::cpu_ms), 0) + " | " +
+                    (lost == 0 ? "0" : with_commas(lost) + " of " + with_commas(requests)) + " |\n";
+            for (std::size_t run = 0; run < way_runs.size(); ++run) {
+                if (way_runs[run].failed > 0) {
+                    failures +=
+                        format("- %s, N = %s, run %zu: %s\n", way.label.c_str(),
+                               with_commas(size).c_str(), run + 1, way_runs[run].reasons.c_str());
                 }
             }
         }

@@ -136,9 +136,14 @@ std::string load_at_start;  // the 1-minute load average, from /proc/loadavg
 // The targets at N = 10,000; "not measured" where --sizes leaves it out.
 constexpr int targets_n = 10000;
 
-// The last column of a targets row that lists its misses: "met", or "missed: " and them.
-std::string outcome(const std::vector<std::string>& misses) {
-    return misses.empty() ? "met" : "missed: " + join(misses);
+// A row of the targets table that lists its misses: the target, what was measured, and
+// "met", or "missed: " and the misses; "not measured" where nothing was.
+std::string target_row(const std::string& target, const std::string& measured,
+                       const std::vector<std::string>& misses) {
+    const std::string outcome = measured.empty() ? "not measured"
+                                : misses.empty() ? "met"
+                                                 : "missed: " + join(misses);
+    return "| " + target + " | " + measured + " | " + outcome + " |\n";
 }
 
 std::string epoll_at_scale_row(int delay_ms) {
@@ -219,13 +224,10 @@ std::string poll_row() {
                        n.c_str(), memory_apart));
         }
     }
-    const std::string row =
-        "| ch03-poll's Poll on epoll: wall and peak memory within 5% of raw "
-        "epoll's at N = 1,000 and 10,000 | ";
-    if (values.empty()) {
-        return row + " | not measured |\n";
-    }
-    return row + "Poll vs raw epoll: " + join(values) + " | " + outcome(misses) + " |\n";
+    return target_row(
+        "ch03-poll's Poll on epoll: wall and peak memory within 5% of raw epoll's at N = 1,000 "
+        "and 10,000",
+        values.empty() ? "" : "Poll vs raw epoll: " + join(values), misses);
 }
 
 // Raw epoll beside another one-thread way at every N. For a library on the same epoll the
@@ -266,22 +268,19 @@ std::string beside_epoll_rows(const std::string& other, const std::vector<int>& 
                 format("at %s raw epoll held %.2f MiB more", n.c_str(), epoll_mib - other_mib));
         }
     }
-    const std::string name = label_of(other);
     if (io_uring) {
-        const std::string row =
-            "| Raw io_uring wall within 10% of raw epoll's at every N (peak memory beside it) | ";
-        return walls.empty()
-                   ? row + " | not measured |\n"
-                   : row + "wall / delay, raw epoll vs raw io_uring: " + join(walls) +
-                         "; peak memory: " + join(memories) + " | " + outcome(wall_misses) + " |\n";
+        return target_row(
+            "Raw io_uring wall within 10% of raw epoll's at every N (peak memory beside it)",
+            walls.empty() ? ""
+                          : "wall / delay, raw epoll vs raw io_uring: " + join(walls) +
+                                "; peak memory: " + join(memories),
+            wall_misses);
     }
-    const std::string wall_row = "| Raw epoll wall within 10% of " + name + "'s at every N | ";
-    const std::string memory_row = "| Raw epoll peak memory not above " + name + "'s at every N | ";
-    if (walls.empty()) {
-        return wall_row + " | not measured |\n" + memory_row + " | not measured |\n";
-    }
-    return wall_row + join(walls) + " | " + outcome(wall_misses) + " |\n" + memory_row +
-           join(memories) + " | " + outcome(memory_misses) + " |\n";
+    const std::string name = label_of(other);
+    return target_row("Raw epoll wall within 10% of " + name + "'s at every N", join(walls),
+                      wall_misses) +
+           target_row("Raw epoll peak memory not above " + name + "'s at every N", join(memories),
+                      memory_misses);
 }
 
 }  // namespace

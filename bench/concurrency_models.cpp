@@ -22,7 +22,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>

@@ -231,19 +231,23 @@ inline std::vector<std::vector<std::string>> run_rounds(
     return outputs;
 }
 
+// printf's formatting, into a string (of the page's rows).
+inline std::string format(const char* pattern, auto... values) {
+    char text[2048];
+    std::snprintf(text, sizeof text, pattern, values...);
+    return text;
+}
+
 // "1.02 (1.01–1.04)": the median, then the smallest and largest run.
 inline std::string cell(const Summary& summary, int decimals, double scale = 1) {
-    char text[96];
     if (summary.count == 0) {
         return "-";
     }
     if (summary.count == 1) {
-        std::snprintf(text, sizeof text, "%.*f", decimals, summary.median * scale);
-    } else {
-        std::snprintf(text, sizeof text, "%.*f (%.*f–%.*f)", decimals, summary.median * scale,
-                      decimals, summary.min * scale, decimals, summary.max * scale);
+        return format("%.*f", decimals, summary.median * scale);
     }
-    return text;
+    return format("%.*f (%.*f–%.*f)", decimals, summary.median * scale, decimals,
+                  summary.min * scale, decimals, summary.max * scale);
 }
 
 // The cell of one value of the runs' `result` lines (what run_rounds returned for one
@@ -267,13 +271,6 @@ inline std::string with_commas(long value) {
         }
         text += digits[at];
     }
-    return text;
-}
-
-// printf's formatting, into a string (of the page's rows).
-inline std::string format(const char* pattern, auto... values) {
-    char text[2048];
-    std::snprintf(text, sizeof text, pattern, values...);
     return text;
 }
 

@@ -314,23 +314,20 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int count = 2000, threads = 1000, stack_kib = 0, round_trips = 50000, runs = 5;
     std::string mechanism;
-    CLI::App* spawn = app.add_subcommand("spawn",
-                                         "start and join N threads one after "
-                                         "another; the median");
+    CLI::App* spawn =
+        app.add_subcommand("spawn", "start and join N threads one after another; the median");
     add_number(*spawn, "--count", count, "how many", 1, 10000000);
     CLI::App* idle = app.add_subcommand("idle", "park N threads; the memory each holds");
     add_number(*idle, "--threads", threads, "how many", 1, 10000000);
     add_number(*idle, "--stack-kib", stack_kib, "their stack size (0: the default)", 0, 1048576);
-    CLI::App* change = app.add_subcommand("switch",
-                                          "hand a token back and forth N times "
-                                          "between two threads on one CPU");
+    CLI::App* change = app.add_subcommand(
+        "switch", "hand a token back and forth N times between two threads on one CPU");
     change->add_option("mechanism", mechanism, "pipe or futex")
         ->required()
         ->check(CLI::IsMember({"pipe", "futex"}));
     add_number(*change, "--round-trips", round_trips, "how many", 1, 10000000);
-    CLI::App* rows = app.add_subcommand("rows",
-                                        "all of them, each R times as its own "
-                                        "process: the page's table rows");
+    CLI::App* rows = app.add_subcommand(
+        "rows", "all of them, each R times as its own process: the page's table rows");
     add_number(*rows, "--runs", runs, "runs of each", 1, 100);
     rows->add_option("--count", count, "spawn's count")->capture_default_str();
     rows->add_option("--threads", threads, "idle's threads")->capture_default_str();

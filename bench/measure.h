@@ -189,18 +189,16 @@ struct Summary {
 
 inline Summary summarize(std::vector<double> values) {
     std::erase_if(values, [](double value) { return std::isnan(value); });
-    Summary summary;
-    summary.count = static_cast<int>(values.size());
     if (values.empty()) {
-        return summary;
+        return Summary{};
     }
     std::sort(values.begin(), values.end());
     const std::size_t middle = values.size() / 2;
-    summary.median =
-        values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-    summary.min = values.front();
-    summary.max = values.back();
-    return summary;
+    return Summary{.median = values.size() % 2 == 1 ? values[middle]
+                                                    : (values[middle - 1] + values[middle]) / 2,
+                   .min = values.front(),
+                   .max = values.back(),
+                   .count = static_cast<int>(values.size())};
 }
 
 // The runs of a program's `rows`: this program again (/proc/self/exe) with each of the

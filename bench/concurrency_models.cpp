@@ -12,20 +12,16 @@
 //     dispatch (one timer callback run by a loop like ch02-callbacks', which sets the next
 //     one). The thread switch is bench-thread-costs' (switch futex).
 // The models are built as in the ch02 examples: threads with std::thread's default stack,
-// fibers with 64 KiB mmap'd stacks and a guard page each, callbacks in a multimap by
-// deadline, coroutines with a lazy task type and a timer queue.
+// fibers on ch02-fibers' own 64 KiB stacks with a guard page each (stack_posix.cpp),
+// callbacks in a multimap by deadline, coroutines with a lazy task type and a timer queue.
 //
 // Platform: Linux (/proc/self/status), x86-64 or ARM64 (the fiber switch).
 //
 // Output: what it did, then one line `result model=... ` with the numbers, for a report.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -40,15 +36,13 @@
 
 #include "measure.h"
 #include "options.h"
+#include "stack.h"         // ch02-fibers' allocate_stack and free_stack
 #include "switch_stack.h"  // ch02-fibers' switch_stack and prepare_stack, for this CPU
 
 using Clock = std::chrono::steady_clock;
 
-// ----------------------------------------------------------------------------------------
-// Reporting errors, arguments, memory
-// ----------------------------------------------------------------------------------------
+// --- What one run measures -------------------------------------------------------------
 
-using measure::fail;
 using measure::nanoseconds;
 
 struct Measurement {
@@ -58,9 +52,7 @@ struct Measurement {
     double switch_ns = -1;         // per hand-over; -1: not measured for this model
 };
 
-// ----------------------------------------------------------------------------------------
-// Threads: std::thread, default stack; a sleeping task is parked on a condition variable
-// ----------------------------------------------------------------------------------------
+// --- Threads: std::thread, default stack; a sleeping task is parked on a condition variable ---
 
 Measurement measure_threads(int tasks, int /* switches: see bench-thread-costs */,
                             Clock::duration sleep) {
@@ -99,15 +91,12 @@ Measurement measure_threads(int tasks, int /* switches: see bench-thread-costs *
     return result;
 }
 
-// ----------------------------------------------------------------------------------------
-// Fibers: ch02-fibers' switch, 64 KiB stacks with a guard page, a round-robin scheduler
-// ----------------------------------------------------------------------------------------
+// --- Fibers: ch02-fibers' switch, 64 KiB stacks with a guard page, a round-robin scheduler ---
 
 constexpr std::size_t fiber_stack_bytes = 64 * 1024;  // as in ch02-fibers
 
 struct BenchFiber {
-    void* allocation = nullptr;
-    std::size_t allocation_bytes = 0;
+    FiberStack stack;
     void* saved_stack_pointer = nullptr;
     Clock::time_point wake_at;
     bool finished = false;
@@ -138,31 +127,15 @@ void sleeping_fiber_entry() noexcept {
     std::abort();  // a finished fiber is never switched to again
 }
 
+// The stack and its guard page come from ch02-fibers' own allocate_stack (stack_posix.cpp).
 void allocate_fiber(BenchFiber& fiber, void (*entry)()) {
-    const std::size_t guard_bytes = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    fiber.allocation_bytes = guard_bytes + fiber_stack_bytes;
-    fiber.allocation = mmap(nullptr, fiber.allocation_bytes, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (fiber.allocation == MAP_FAILED) {
-        fail("mmap");
-    }
-    if (mprotect(fiber.allocation, guard_bytes, PROT_NONE) != 0) {
-        fail("mprotect");
-    }
-    std::byte* const limit = static_cast<std::byte*>(fiber.allocation) + guard_bytes;
-    std::byte* const base = static_cast<std::byte*>(fiber.allocation) + fiber.allocation_bytes;
-    fiber.saved_stack_pointer = prepare_stack(limit, base, entry);
-}
-
-void free_fiber(BenchFiber& fiber) {
-    if (munmap(fiber.allocation, fiber.allocation_bytes) != 0) {
-        fail("munmap");
-    }
+    fiber.stack = allocate_stack(fiber_stack_bytes);
+    fiber.saved_stack_pointer = prepare_stack(fiber.stack.limit, fiber.stack.base, entry);
 }
 
 // Two fibers that switch to each other directly, `switches` times in all.
 struct PingPong {
-    void* stack_pointers[2] = {nullptr, nullptr};
+    BenchFiber fibers[2];
     int switches_left = 0;
     void* main_stack_pointer = nullptr;
 };
@@ -173,9 +146,10 @@ void ping_pong_entry() noexcept {
     constexpr int other = 1 - self;
     while (ping_pong.switches_left > 0) {
         --ping_pong.switches_left;
-        switch_stack(&ping_pong.stack_pointers[self], ping_pong.stack_pointers[other]);
+        switch_stack(&ping_pong.fibers[self].saved_stack_pointer,
+                     ping_pong.fibers[other].saved_stack_pointer);
     }
-    switch_stack(&ping_pong.stack_pointers[self], ping_pong.main_stack_pointer);
+    switch_stack(&ping_pong.fibers[self].saved_stack_pointer, ping_pong.main_stack_pointer);
     std::abort();
 }
 
@@ -210,31 +184,23 @@ Measurement measure_fibers(int tasks, int switches, Clock::duration sleep) {
         }
     }
     for (BenchFiber& fiber : fiber_scheduler.fibers) {
-        free_fiber(fiber);
+        free_stack(fiber.stack);
     }
     result.peak_kib = measure::proc_kib("VmHWM");
 
-    BenchFiber first;
-    BenchFiber second;
-    allocate_fiber(first, ping_pong_entry<0>);
-    allocate_fiber(second, ping_pong_entry<1>);
-    ping_pong.stack_pointers[0] = first.saved_stack_pointer;
-    ping_pong.stack_pointers[1] = second.saved_stack_pointer;
+    allocate_fiber(ping_pong.fibers[0], ping_pong_entry<0>);
+    allocate_fiber(ping_pong.fibers[1], ping_pong_entry<1>);
     ping_pong.switches_left = switches;
     const Clock::time_point switch_start = Clock::now();
-    switch_stack(&ping_pong.main_stack_pointer, ping_pong.stack_pointers[0]);
+    switch_stack(&ping_pong.main_stack_pointer, ping_pong.fibers[0].saved_stack_pointer);
     result.switch_ns = nanoseconds(Clock::now() - switch_start) / switches;
-    free_fiber(first);
-    free_fiber(second);
+    for (const BenchFiber& fiber : ping_pong.fibers) {
+        free_stack(fiber.stack);
+    }
     return result;
 }
 
-// ----------------------------------------------------------------------------------------
-// Callbacks: a timer loop as in ch02-callbacks
-// ----------------------------------------------------------------------------------------
-
-using Callback = std::function<void()>;
-using TimerQueue = std::multimap<Clock::time_point, Callback>;
+// --- Callbacks: a timer loop as in ch02-callbacks ---------------------------------------
 
 // Runs what is due, earliest first, sleeping until it is due, until the queue is empty: the
 // callbacks' loop, and the coroutines' (a coroutine_handle's () resumes it).
@@ -251,7 +217,7 @@ void run_timers(std::multimap<Clock::time_point, Due>& timers) {
 
 Measurement measure_callbacks(int tasks, int switches, Clock::duration sleep) {
     Measurement result;
-    TimerQueue timers;
+    std::multimap<Clock::time_point, std::function<void()>> timers;
     long woken = 0;
     result.resident_before_kib = measure::proc_kib("VmRSS");
     const Clock::time_point start = Clock::now();
@@ -276,9 +242,7 @@ Measurement measure_callbacks(int tasks, int switches, Clock::duration sleep) {
     return result;
 }
 
-// ----------------------------------------------------------------------------------------
-// Coroutines: a lazy task type and a timer queue, as in ch02-coroutines
-// ----------------------------------------------------------------------------------------
+// --- Coroutines: a lazy task type and a timer queue, as in ch02-coroutines --------------
 
 struct BenchTask {
     struct promise_type {
@@ -360,9 +324,7 @@ Measurement measure_coroutines(int tasks, int switches, Clock::duration sleep) {
     return result;
 }
 
-// ----------------------------------------------------------------------------------------
-// main
-// ----------------------------------------------------------------------------------------
+// --- main -------------------------------------------------------------------------------
 
 // The four models, in the chapter's order, with what the page's table calls each, and what
 // one hand-over from task to task is in it.

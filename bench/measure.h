@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -45,6 +46,13 @@ inline const char* program_name = "bench";
     std::exit(1);
 }
 
+// A pthread or posix_spawn call's error number: 0 goes on, anything else ends the program.
+inline void check_error_number(std::string_view call, int error_number) {
+    if (error_number != 0) {
+        fail(call, error_number);
+    }
+}
+
 // One field of a /proc file in KiB ("VmHWM:     1234 kB"), by default of /proc/self/status:
 // VmRSS (resident now), VmHWM (the peak so far), VmSize (the address space).
 inline long proc_kib(std::string_view field, const char* path = "/proc/self/status") {
@@ -64,6 +72,9 @@ inline long proc_kib(std::string_view field, const char* path = "/proc/self/stat
 
 inline std::string read_file(const std::string& path) {
     std::ifstream file(path);
+    if (!file) {
+        fail("open " + path);
+    }
     std::ostringstream text;
     text << file.rdbuf();
     return text.str();
@@ -74,17 +85,12 @@ inline std::string read_file(const std::string& path) {
 inline pid_t start(const std::vector<std::string>& arguments, const std::string& stdout_path,
                    const std::string& stderr_path) {
     posix_spawn_file_actions_t actions;
-    // The posix_spawn functions return an error number instead of setting errno.
-    if (const int error = posix_spawn_file_actions_init(&actions); error != 0) {
-        fail("posix_spawn_file_actions_init", error);
-    }
+    check_error_number("posix_spawn_file_actions_init", posix_spawn_file_actions_init(&actions));
     for (const auto& [descriptor, path] :
          {std::pair{STDOUT_FILENO, &stdout_path}, std::pair{STDERR_FILENO, &stderr_path}}) {
-        const int error = posix_spawn_file_actions_addopen(&actions, descriptor, path->c_str(),
-                                                           O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (error != 0) {
-            fail("posix_spawn_file_actions_addopen", error);
-        }
+        check_error_number("posix_spawn_file_actions_addopen",
+                           posix_spawn_file_actions_addopen(&actions, descriptor, path->c_str(),
+                                                            O_WRONLY | O_CREAT | O_TRUNC, 0644));
     }
     std::vector<char*> argv;
     for (const std::string& argument : arguments) {
@@ -94,9 +100,7 @@ inline pid_t start(const std::vector<std::string>& arguments, const std::string&
     pid_t child = 0;
     const int error = posix_spawn(&child, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);  // Cannot fail once init succeeded.
-    if (error != 0) {
-        fail("posix_spawn " + arguments[0], error);
-    }
+    check_error_number("posix_spawn " + arguments[0], error);
     return child;
 }
 
@@ -169,12 +173,10 @@ inline std::string work_folder() {
     return folder;
 }
 
-// Removes that folder and what run() wrote into it (best effort: a scratch folder in /tmp).
+// Removes that folder and what was written into it (best effort: a scratch folder in /tmp).
 inline void remove_work_folder(const std::string& folder) {
-    for (const char* name : {"stdout.txt", "stderr.txt", "server.log", "server.log.err"}) {
-        unlink((folder + "/" + name).c_str());
-    }
-    rmdir(folder.c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(folder, ignored);
 }
 
 // The median, smallest and largest of the runs (NaN runs, which failed, left out).
@@ -187,18 +189,16 @@ struct Summary {
 
 inline Summary summarize(std::vector<double> values) {
     std::erase_if(values, [](double value) { return std::isnan(value); });
-    Summary summary;
-    summary.count = static_cast<int>(values.size());
     if (values.empty()) {
-        return summary;
+        return Summary{};
     }
     std::sort(values.begin(), values.end());
     const std::size_t middle = values.size() / 2;
-    summary.median =
-        values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-    summary.min = values.front();
-    summary.max = values.back();
-    return summary;
+    return Summary{.median = values.size() % 2 == 1 ? values[middle]
+                                                    : (values[middle - 1] + values[middle]) / 2,
+                   .min = values.front(),
+                   .max = values.back(),
+                   .count = static_cast<int>(values.size())};
 }
 
 // The runs of a program's `rows`: this program again (/proc/self/exe) with each of the
@@ -229,19 +229,23 @@ inline std::vector<std::vector<std::string>> run_rounds(
     return outputs;
 }
 
+// printf's formatting, into a string (of the page's rows).
+inline std::string format(const char* pattern, auto... values) {
+    char text[2048];
+    std::snprintf(text, sizeof text, pattern, values...);
+    return text;
+}
+
 // "1.02 (1.01–1.04)": the median, then the smallest and largest run.
 inline std::string cell(const Summary& summary, int decimals, double scale = 1) {
-    char text[96];
     if (summary.count == 0) {
         return "-";
     }
     if (summary.count == 1) {
-        std::snprintf(text, sizeof text, "%.*f", decimals, summary.median * scale);
-    } else {
-        std::snprintf(text, sizeof text, "%.*f (%.*f–%.*f)", decimals, summary.median * scale,
-                      decimals, summary.min * scale, decimals, summary.max * scale);
+        return format("%.*f", decimals, summary.median * scale);
     }
-    return text;
+    return format("%.*f (%.*f–%.*f)", decimals, summary.median * scale, decimals,
+                  summary.min * scale, decimals, summary.max * scale);
 }
 
 // The cell of one value of the runs' `result` lines (what run_rounds returned for one
@@ -265,13 +269,6 @@ inline std::string with_commas(long value) {
         }
         text += digits[at];
     }
-    return text;
-}
-
-// printf's formatting, into a string (of the page's rows).
-inline std::string format(const char* pattern, auto... values) {
-    char text[2048];
-    std::snprintf(text, sizeof text, pattern, values...);
     return text;
 }
 

@@ -128,12 +128,7 @@ bool has(const std::string& way, int size) {
 }
 
 std::string label_of(const std::string& key) {
-    for (const Way& way : ways) {
-        if (way.key == key) {
-            return way.label;
-        }
-    }
-    return key;
+    return std::ranges::find(ways, key, &Way::key)->label;
 }
 
 std::string load_at_start;  // the 1-minute load average, from /proc/loadavg
@@ -141,9 +136,14 @@ std::string load_at_start;  // the 1-minute load average, from /proc/loadavg
 // The targets at N = 10,000; "not measured" where --sizes leaves it out.
 constexpr int targets_n = 10000;
 
-// The last column of a targets row that lists its misses: "met", or "missed: " and them.
-std::string outcome(const std::vector<std::string>& misses) {
-    return misses.empty() ? "met" : "missed: " + join(misses);
+// A row of the targets table that lists its misses: the target, what was measured, and
+// "met", or "missed: " and the misses; "not measured" where nothing was.
+std::string target_row(const std::string& target, const std::string& measured,
+                       const std::vector<std::string>& misses) {
+    const std::string outcome = measured.empty() ? "not measured"
+                                : misses.empty() ? "met"
+                                                 : "missed: " + join(misses);
+    return "| " + target + " | " + measured + " | " + outcome + " |\n";
 }
 
 std::string epoll_at_scale_row(int delay_ms) {
@@ -224,13 +224,10 @@ std::string poll_row() {
                        n.c_str(), memory_apart));
         }
     }
-    const std::string row =
-        "| ch03-poll's Poll on epoll: wall and peak memory within 5% of raw "
-        "epoll's at N = 1,000 and 10,000 | ";
-    if (values.empty()) {
-        return row + " | not measured |\n";
-    }
-    return row + "Poll vs raw epoll: " + join(values) + " | " + outcome(misses) + " |\n";
+    return target_row(
+        "ch03-poll's Poll on epoll: wall and peak memory within 5% of raw epoll's at N = 1,000 "
+        "and 10,000",
+        values.empty() ? "" : "Poll vs raw epoll: " + join(values), misses);
 }
 
 // Raw epoll beside another one-thread way at every N. For a library on the same epoll the
@@ -271,22 +268,19 @@ std::string beside_epoll_rows(const std::string& other, const std::vector<int>& 
                 format("at %s raw epoll held %.2f MiB more", n.c_str(), epoll_mib - other_mib));
         }
     }
-    const std::string name = label_of(other);
     if (io_uring) {
-        const std::string row =
-            "| Raw io_uring wall within 10% of raw epoll's at every N (peak memory beside it) | ";
-        return walls.empty()
-                   ? row + " | not measured |\n"
-                   : row + "wall / delay, raw epoll vs raw io_uring: " + join(walls) +
-                         "; peak memory: " + join(memories) + " | " + outcome(wall_misses) + " |\n";
+        return target_row(
+            "Raw io_uring wall within 10% of raw epoll's at every N (peak memory beside it)",
+            walls.empty() ? ""
+                          : "wall / delay, raw epoll vs raw io_uring: " + join(walls) +
+                                "; peak memory: " + join(memories),
+            wall_misses);
     }
-    const std::string wall_row = "| Raw epoll wall within 10% of " + name + "'s at every N | ";
-    const std::string memory_row = "| Raw epoll peak memory not above " + name + "'s at every N | ";
-    if (walls.empty()) {
-        return wall_row + " | not measured |\n" + memory_row + " | not measured |\n";
-    }
-    return wall_row + join(walls) + " | " + outcome(wall_misses) + " |\n" + memory_row +
-           join(memories) + " | " + outcome(memory_misses) + " |\n";
+    const std::string name = label_of(other);
+    return target_row("Raw epoll wall within 10% of " + name + "'s at every N", join(walls),
+                      wall_misses) +
+           target_row("Raw epoll peak memory not above " + name + "'s at every N", join(memories),
+                      memory_misses);
 }
 
 }  // namespace
@@ -350,22 +344,19 @@ int main(int argc, char** argv) {
     std::string rows, failures, data;
     for (const int size : sizes) {
         for (const Way& way : built) {
+            const std::vector<Run>& way_runs = runs[{way.key, size}];
             const long lost = failed(way.key, size);
-            rows +=
-                "| " + with_commas(size) + " | " + way.label + " | " +
-                cell(of(way.key, size, &Run::wall), 2) + " | " +
-                cell(of(way.key, size, &Run::peak_mib), 1) + " | " +
-                cell(of(way.key, size, &Run::cpu_ms), 0) + " | " +
-                (lost == 0
-                     ? "0"
-                     : with_commas(lost) + " of " +
-                           with_commas(size * static_cast<long>(runs[{way.key, size}].size()))) +
-                " |\n";
-            for (std::size_t run = 0; run < runs[{way.key, size}].size(); ++run) {
-                const Run& one = runs[{way.key, size}][run];
-                if (one.failed > 0) {
-                    failures += format("- %s, N = %s, run %zu: %s\n", way.label.c_str(),
-                                       with_commas(size).c_str(), run + 1, one.reasons.c_str());
+            const long requests = size * static_cast<long>(way_runs.size());
+            rows += "| " + with_commas(size) + " | " + way.label + " | " +
+                    cell(of(way.key, size, &Run::wall), 2) + " | " +
+                    cell(of(way.key, size, &Run::peak_mib), 1) + " | " +
+                    cell(of(way.key, size, &Run::cpu_ms), 0) + " | " +
+                    (lost == 0 ? "0" : with_commas(lost) + " of " + with_commas(requests)) + " |\n";
+            for (std::size_t run = 0; run < way_runs.size(); ++run) {
+                if (way_runs[run].failed > 0) {
+                    failures +=
+                        format("- %s, N = %s, run %zu: %s\n", way.label.c_str(),
+                               with_commas(size).c_str(), run + 1, way_runs[run].reasons.c_str());
                 }
             }
         }

@@ -116,9 +116,7 @@ struct Outcome {
     }
 };
 
-// --------------------------------------------------------------------------------------------
-// The clients on plain sockets: threads (blocking), epoll and Poll (non-blocking)
-// --------------------------------------------------------------------------------------------
+// --- The clients on plain sockets: threads (blocking), epoll and Poll (non-blocking) --------
 
 // One connection and what it has received so far.
 struct Stream {
@@ -214,9 +212,7 @@ inline void close_socket(int& socket) {
     socket = -1;
 }
 
-// --------------------------------------------------------------------------------------------
-// The summary
-// --------------------------------------------------------------------------------------------
+// --- The summary ----------------------------------------------------------------------------
 
 inline double milliseconds(Clock::duration duration) {
     return std::chrono::duration<double, std::milli>(duration).count();
@@ -227,20 +223,17 @@ inline double milliseconds(Clock::duration duration) {
 inline int print_summary(const Options& options, const std::vector<Outcome>& outcomes,
                          Clock::time_point start) {
     long succeeded = 0;
-    long failed = 0;
     std::map<std::string, long> failure_reasons;  // reason -> how many requests
     Clock::time_point last_sent = start;
     Clock::time_point last_finished = start;
     Clock::duration slowest = Clock::duration::zero();
     for (const Outcome& outcome : outcomes) {
         if (!outcome.finished) {
-            ++failed;
             ++failure_reasons["never finished"];
             continue;
         }
         last_finished = std::max(last_finished, outcome.finished_at);
         if (!outcome.failure.empty()) {
-            ++failed;
             ++failure_reasons[outcome.failure];
             continue;
         }
@@ -248,6 +241,7 @@ inline int print_summary(const Options& options, const std::vector<Outcome>& out
         last_sent = std::max(last_sent, outcome.sent_at);
         slowest = std::max(slowest, outcome.finished_at - outcome.sent_at);
     }
+    const long failed = static_cast<long>(outcomes.size()) - succeeded;
     const double wall_ms = milliseconds(last_finished - start);
     std::printf("%d requests to %s:%u, each GET /%d/bench-{i}\n", options.requests,
                 options.host.c_str(), options.port, options.delay_ms);

@@ -83,14 +83,11 @@ int main(int argc, char** argv) {
 
     // pthread calls return an error number instead of setting errno.
     pthread_attr_t attributes;
-    if (const int error = pthread_attr_init(&attributes); error != 0) {
-        scale::fail("pthread_attr_init", error);
-    }
+    measure::check_error_number("pthread_attr_init", pthread_attr_init(&attributes));
     // Not below the platform's minimum (16 KiB on x86-64, 128 KiB on ARM64 Linux).
     const std::size_t size = std::max(stack_size, static_cast<std::size_t>(PTHREAD_STACK_MIN));
-    if (const int error = pthread_attr_setstacksize(&attributes, size); error != 0) {
-        scale::fail("pthread_attr_setstacksize", error);
-    }
+    measure::check_error_number("pthread_attr_setstacksize",
+                                pthread_attr_setstacksize(&attributes, size));
     std::printf("one thread per request, each with a %zu KiB stack\n", size / 1024);
 
     const Clock::time_point start = Clock::now();
@@ -105,15 +102,10 @@ int main(int argc, char** argv) {
         started[index] = true;
     }
     for (std::size_t index = 0; index < count; ++index) {
-        if (!started[index]) {
-            continue;
-        }
-        if (const int error = pthread_join(threads[index], nullptr); error != 0) {
-            scale::fail("pthread_join", error);
+        if (started[index]) {
+            measure::check_error_number("pthread_join", pthread_join(threads[index], nullptr));
         }
     }
-    if (const int error = pthread_attr_destroy(&attributes); error != 0) {
-        scale::fail("pthread_attr_destroy", error);
-    }
+    measure::check_error_number("pthread_attr_destroy", pthread_attr_destroy(&attributes));
     return scale::print_summary(options, outcomes, start);
 }

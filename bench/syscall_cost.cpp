@@ -123,12 +123,9 @@ class RowsReporter : public benchmark::ConsoleReporter {
 
 // syscall-rows.md: section 2's table; syscall-target.md: the row of the targets table.
 void write_rows(RowsReporter& reporter, const std::string& parts) {
-    const auto summary = [&](const char* name) {
-        return measure::summarize(reporter.nanoseconds[name]);
-    };
-    const measure::Summary raw = summary("raw_syscall_write");
-    const measure::Summary libc = summary("libc_write");
-    const measure::Summary stdio = summary("fwrite_fflush");
+    const measure::Summary raw = measure::summarize(reporter.nanoseconds["raw_syscall_write"]);
+    const measure::Summary libc = measure::summarize(reporter.nanoseconds["libc_write"]);
+    const measure::Summary stdio = measure::summarize(reporter.nanoseconds["fwrite_fflush"]);
     measure::write_file(
         parts + "/syscall-rows.md",
         measure::format(

@@ -14,7 +14,6 @@
 //           other's. Time per switch = time / (2 x round trips); it includes the system calls
 //           that wake the other thread and put this one to sleep.
 //
-//
 // Output: what it did, then one line `result name=value ...` that `rows` reads.
 // What to watch for: the resident cost of a parked thread is a few pages, whatever its
 // stack size; the address space it reserves is its whole stack.
@@ -41,12 +40,11 @@
 
 using Clock = std::chrono::steady_clock;
 
-using measure::fail;  // the OS's message: errno, or a pthread call's error number
+using measure::check_error_number;  // a pthread call's error number, with the OS's message
+using measure::fail;                // the OS's message for errno
 using measure::nanoseconds;
 
-// ----------------------------------------------------------------------------------------
-// spawn: start and join one thread
-// ----------------------------------------------------------------------------------------
+// --- spawn: start and join one thread ---------------------------------------------------
 
 void measure_spawn(int count) {
     std::vector<double> samples;
@@ -69,9 +67,7 @@ void measure_spawn(int count) {
     std::printf("result spawn_join_ns=%.0f samples=%d\n", median, count);
 }
 
-// ----------------------------------------------------------------------------------------
-// idle: what N parked threads hold
-// ----------------------------------------------------------------------------------------
+// --- idle: what N parked threads hold ---------------------------------------------------
 
 struct Memory {
     long resident_kib;      // VmRSS: pages of this process in RAM
@@ -104,28 +100,21 @@ void* park(void* argument) {
 void measure_idle(int count, int stack_kib) {
     // pthreads directly, for the stack size (std::thread cannot set one).
     pthread_attr_t attributes;
-    if (const int error = pthread_attr_init(&attributes); error != 0) {
-        fail("pthread_attr_init", error);
-    }
+    check_error_number("pthread_attr_init", pthread_attr_init(&attributes));
     if (stack_kib > 0) {
-        const int error =
-            pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(stack_kib) * 1024);
-        if (error != 0) {
-            fail("pthread_attr_setstacksize", error);
-        }
+        check_error_number(
+            "pthread_attr_setstacksize",
+            pthread_attr_setstacksize(&attributes, static_cast<std::size_t>(stack_kib) * 1024));
     }
     std::size_t stack_bytes = 0;
-    if (const int error = pthread_attr_getstacksize(&attributes, &stack_bytes); error != 0) {
-        fail("pthread_attr_getstacksize", error);
-    }
+    check_error_number("pthread_attr_getstacksize",
+                       pthread_attr_getstacksize(&attributes, &stack_bytes));
 
     ParkingLot lot;
     std::vector<pthread_t> threads(static_cast<std::size_t>(count));
     const Memory before = read_memory();
     for (pthread_t& thread : threads) {
-        if (const int error = pthread_create(&thread, &attributes, park, &lot); error != 0) {
-            fail("pthread_create", error);
-        }
+        check_error_number("pthread_create", pthread_create(&thread, &attributes, park, &lot));
     }
     Memory parked{};
     {
@@ -136,13 +125,9 @@ void measure_idle(int count, int stack_kib) {
         lot.changed.notify_all();
     }
     for (pthread_t thread : threads) {
-        if (const int error = pthread_join(thread, nullptr); error != 0) {
-            fail("pthread_join", error);
-        }
+        check_error_number("pthread_join", pthread_join(thread, nullptr));
     }
-    if (const int error = pthread_attr_destroy(&attributes); error != 0) {
-        fail("pthread_attr_destroy", error);
-    }
+    check_error_number("pthread_attr_destroy", pthread_attr_destroy(&attributes));
 
     const double resident = static_cast<double>(parked.resident_kib - before.resident_kib) / count;
     const double reserved = static_cast<double>(parked.virtual_kib - before.virtual_kib) / count;
@@ -158,9 +143,7 @@ void measure_idle(int count, int stack_kib) {
         count, stack_bytes / 1024, resident, reserved, kernel);
 }
 
-// ----------------------------------------------------------------------------------------
-// switch: two threads on one CPU hand a token back and forth
-// ----------------------------------------------------------------------------------------
+// --- switch: two threads on one CPU hand a token back and forth -------------------------
 
 // Both threads on the same CPU: every hand-over must then be a context switch on that
 // CPU, not a wake-up of a thread that runs on the other, idle one.
@@ -168,9 +151,8 @@ void pin_to(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (const int error = pthread_setaffinity_np(pthread_self(), sizeof set, &set); error != 0) {
-        fail("pthread_setaffinity_np", error);
-    }
+    check_error_number("pthread_setaffinity_np",
+                       pthread_setaffinity_np(pthread_self(), sizeof set, &set));
 }
 
 int first_allowed_cpu() {
@@ -233,14 +215,14 @@ void futex_wake(std::atomic<int>& word) {
 
 void measure_switch(const std::string& mechanism, int round_trips) {
     const int cpu = first_allowed_cpu();
-    int ping[2];  // main side writes, echo side reads
-    int pong[2];  // echo side writes, main side reads
-    if (pipe(ping) != 0 || pipe(pong) != 0) {
+    const bool use_pipe = mechanism == "pipe";
+    int ping[2] = {-1, -1};  // main side writes, echo side reads
+    int pong[2] = {-1, -1};  // echo side writes, main side reads
+    if (use_pipe && (pipe(ping) != 0 || pipe(pong) != 0)) {
         fail("pipe");
     }
     static_assert(sizeof(std::atomic<int>) == sizeof(int));  // the futex word is an int
     std::atomic<int> turn = 0;                               // 0: the main side's, 1: the echo's
-    const bool use_pipe = mechanism == "pipe";
 
     Clock::duration elapsed{};
     std::thread echo([&] {
@@ -274,7 +256,7 @@ void measure_switch(const std::string& mechanism, int round_trips) {
     main_side.join();
     echo.join();
     for (const int fd : {ping[0], ping[1], pong[0], pong[1]}) {
-        if (close(fd) != 0) {
+        if (use_pipe && close(fd) != 0) {
             fail("close");
         }
     }
@@ -285,9 +267,7 @@ void measure_switch(const std::string& mechanism, int round_trips) {
                 per_switch, round_trips);
 }
 
-// ----------------------------------------------------------------------------------------
-// main
-// ----------------------------------------------------------------------------------------
+// --- main -------------------------------------------------------------------------------
 
 // rows: each measurement R times, each run its own process (this program again), and the
 // page's section 1 table rows, "median (min–max)" over the runs.
@@ -334,23 +314,20 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int count = 2000, threads = 1000, stack_kib = 0, round_trips = 50000, runs = 5;
     std::string mechanism;
-    CLI::App* spawn = app.add_subcommand("spawn",
-                                         "start and join N threads one after "
-                                         "another; the median");
+    CLI::App* spawn =
+        app.add_subcommand("spawn", "start and join N threads one after another; the median");
     add_number(*spawn, "--count", count, "how many", 1, 10000000);
     CLI::App* idle = app.add_subcommand("idle", "park N threads; the memory each holds");
     add_number(*idle, "--threads", threads, "how many", 1, 10000000);
     add_number(*idle, "--stack-kib", stack_kib, "their stack size (0: the default)", 0, 1048576);
-    CLI::App* change = app.add_subcommand("switch",
-                                          "hand a token back and forth N times "
-                                          "between two threads on one CPU");
+    CLI::App* change = app.add_subcommand(
+        "switch", "hand a token back and forth N times between two threads on one CPU");
     change->add_option("mechanism", mechanism, "pipe or futex")
         ->required()
         ->check(CLI::IsMember({"pipe", "futex"}));
     add_number(*change, "--round-trips", round_trips, "how many", 1, 10000000);
-    CLI::App* rows = app.add_subcommand("rows",
-                                        "all of them, each R times as its own "
-                                        "process: the page's table rows");
+    CLI::App* rows = app.add_subcommand(
+        "rows", "all of them, each R times as its own process: the page's table rows");
     add_number(*rows, "--runs", runs, "runs of each", 1, 100);
     rows->add_option("--count", count, "spawn's count")->capture_default_str();
     rows->add_option("--threads", threads, "idle's threads")->capture_default_str();

@@ -32,10 +32,11 @@ function(workspace_add_command_line)
                              ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../tools/command-line)
 endfunction()
 
-# For the folders of the tools and the delay server: in an optimised build of the tests,
-# compile at -O1 without debug information. CLI11 and Asio are most of their compile time,
-# which -O2 -g more than doubles, and the tests neither measure them nor debug them. bench's
-# build (WORKSPACE_BENCH, bench/run) keeps the build type's own flags: it times the server.
+# For the folders of the tools, the delay server and bench: in an optimised build of the
+# tests, compile at -O1 without debug information. CLI11 and Asio are most of their compile
+# time, which -O2 -g more than doubles, and the tests neither measure them nor debug them
+# (the default build compiles bench only so that an edit that breaks it breaks the build).
+# bench's own build (WORKSPACE_BENCH, bench/run) keeps the build type's flags: it measures.
 macro(workspace_compile_workshop_quickly)
   if(NOT WORKSPACE_BENCH AND NOT MSVC)
     add_compile_options($<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-O1>

@@ -1,6 +1,7 @@
 // tools/run-captured.h: start programs, read what they print and how they end, and say what
-// failed, for the test tools (expect-output, with-delayserver). Header only; POSIX (the
-// test tools run on Linux and macOS hosts).
+// failed, for the test tools (expect-output, with-delayserver) and the delay server's test
+// client (delayserver/tests/delayserver-test.cpp). Header only; POSIX (the test tools run on
+// Linux and macOS hosts).
 #pragma once
 
 #include <fcntl.h>

@@ -173,7 +173,7 @@ Server start_server(const std::vector<std::string>& arguments) {
     return server;
 }
 
-// For an OS call that returns -1 and sets errno when it fails.
+// For an OS call that returns 0, or -1 with errno set when it fails.
 void check_call(int result, const std::string& call) {
     if (result != 0) {
         fail_with_os_error(call);
